@@ -1,0 +1,16 @@
+#include <string.h>
+#include "cli/commands.h"
+
+/* Listed in pipeline order; `retort help` prints them in this order. */
+const struct command commands[] = {
+    {"init", cmd_init, "create or migrate a database"},
+    {"generate", cmd_generate, "make problems with exact answers and sample teacher traces"},
+    {"stats", cmd_stats, "print counts by table, family, split, language and fault"},
+    {0, 0, 0},
+};
+
+const struct command *command_find(const char *name) {
+    for (const struct command *c = commands; c->name; c++)
+        if (strcmp(c->name, name) == 0) return c;
+    return NULL;
+}
