@@ -191,8 +191,13 @@ void verdict_free(verdict_t *v) { sb_free(&v->answer_norm); }
 /* One pass: NULs, UTF-8 validity, character count, and the hash of the text
  * with whitespace runs collapsed (exact-duplicate detection). Returns the
  * reason bit for the first problem, 0 when clean. */
+#define LANE(b) do { lanes[pos & 3] = (lanes[pos & 3] ^ (b)) * 1099511628211ULL; pos++; } while (0)
 static uint32_t scan_bytes(const unsigned char *s, size_t n, int64_t *nchars, uint64_t *hash) {
-    uint64_t h = 1469598103934665603ULL;
+    /* four independent FNV lanes over the normalized stream (byte k goes to
+     * lane k % 4): the same normalized text gives the same hash, and the
+     * multiplies do not wait on each other */
+    uint64_t lanes[4] = {1469598103934665603ULL, 2, 3, 4};
+    size_t pos = 0;
     int64_t chars = 0;
     int in_ws = 1;   /* leading whitespace is dropped too */
     size_t i = 0;
@@ -201,9 +206,9 @@ static uint32_t scan_bytes(const unsigned char *s, size_t n, int64_t *nchars, ui
         if (c < 0x80) {
             if (c == 0) return 1u << R_NUL_BYTE;
             if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
-                if (!in_ws) { h = (h ^ ' ') * 1099511628211ULL; in_ws = 1; }
+                if (!in_ws) { LANE(' '); in_ws = 1; }
             } else {
-                h = (h ^ c) * 1099511628211ULL;
+                LANE(c);
                 in_ws = 0;
             }
             chars++;
@@ -213,13 +218,13 @@ static uint32_t scan_bytes(const unsigned char *s, size_t n, int64_t *nchars, ui
         uint32_t cp;
         int k = utf8_decode(s + i, n - i, &cp);
         if (!k) return 1u << R_INVALID_UTF8;
-        for (int t = 0; t < k; t++) h = (h ^ s[i + t]) * 1099511628211ULL;
+        for (int t = 0; t < k; t++) LANE(s[i + t]);
         in_ws = 0;
         chars++;
         i += (size_t)k;
     }
     *nchars = chars;
-    *hash = mix64(h);
+    *hash = mix64(lanes[0] ^ mix64(lanes[1] ^ mix64(lanes[2] ^ mix64(lanes[3] ^ pos))));
     return 0;
 }
 
@@ -291,14 +296,17 @@ void judge_trace(judge_ctx *j, const judge_input *in, verdict_t *v) {
         if (v->lang_ratio >= 0 && v->lang_ratio < cfg->lang_min_ratio) r |= 1u << R_LANG_MIX;
     }
 
-    rep_measure(j->rep, j->words.w, j->words.n, v->dup, v->top);
-    v->rep_measured = 1;
-    double dx = -1, tx = -1;
-    for (int k = 0; k < REP_DUP_NN; k++) if (v->dup[k] - cfg->dup_ngram[k] > dx) dx = v->dup[k] - cfg->dup_ngram[k];
-    for (int k = 0; k < REP_TOP_NN; k++) if (v->top[k] - cfg->top_ngram[k] > tx) tx = v->top[k] - cfg->top_ngram[k];
-    v->dup_excess = dx;
-    v->top_excess = tx;
+    /* The n-gram statistics mean little on short texts (one repeated bigram in
+     * 20 words is already 0.2 of the characters), so they are measured and
+     * applied from rep_min_words words on; below that they are stored NULL. */
     if ((int64_t)j->words.n >= cfg->rep_min_words) {
+        rep_measure(j->rep, j->words.w, j->words.n, v->dup, v->top);
+        v->rep_measured = 1;
+        double dx = -1, tx = -1;
+        for (int k = 0; k < REP_DUP_NN; k++) if (v->dup[k] - cfg->dup_ngram[k] > dx) dx = v->dup[k] - cfg->dup_ngram[k];
+        for (int k = 0; k < REP_TOP_NN; k++) if (v->top[k] - cfg->top_ngram[k] > tx) tx = v->top[k] - cfg->top_ngram[k];
+        v->dup_excess = dx;
+        v->top_excess = tx;
         if (dx > 0) r |= 1u << R_DUP_NGRAM;
         if (tx > 0) r |= 1u << R_TOP_NGRAM;
     }
@@ -328,7 +336,7 @@ static void put_milli(strbuf *b, double x) {
 }
 
 void verdict_measures(const verdict_t *v, strbuf *b) {
-    if (!v->rep_measured) { sb_puts(b, "{}"); return; }
+    if (!v->rep_measured) { sb_printf(b, "{\"words\":%lld}", (long long)v->n_words); return; }
     sb_puts(b, "{\"dup\":[");
     for (int k = 0; k < REP_DUP_NN; k++) { if (k) sb_putc(b, ','); put_milli(b, v->dup[k]); }
     sb_puts(b, "],\"top\":[");

@@ -6,6 +6,12 @@
 
 typedef struct { uint64_t key; uint32_t gen, count; } slot;
 
+/* Cheap n-gram hash extension (the table index takes the high bits). */
+static inline uint64_t comb(uint64_t a, uint64_t b) {
+    uint64_t x = (a ^ b) * 0x9E3779B97F4A7C15ULL;
+    return x ^ (x >> 31);
+}
+
 struct rep_scratch {
     slot *tab;
     size_t cap;         /* power of two */
@@ -43,7 +49,7 @@ static void table_reset(rep_scratch *s, size_t n) {
 
 /* Insert key (within the first `mask + 1` slots); returns the new count. */
 static inline uint32_t table_add(rep_scratch *s, size_t mask, uint64_t key) {
-    size_t i = (size_t)key & mask;
+    size_t i = (size_t)(key >> 40) & mask;
     for (;;) {
         slot *e = &s->tab[i];
         if (e->gen != s->gen) { e->gen = s->gen; e->key = key; e->count = 1; return 1; }
@@ -79,7 +85,7 @@ void rep_measure(rep_scratch *s, const word_t *w, size_t n, double dup[REP_DUP_N
     /* gram[i] holds the hash of words i..i+len-1; extend by one word per n */
     for (size_t len = 2; len <= REP_DUP_N0 + REP_DUP_NN - 1 && len <= n; len++) {
         size_t m = n - len + 1;
-        for (size_t i = 0; i < m; i++) s->gram[i] = mix64(s->gram[i] * 0x9E3779B97F4A7C15ULL + w[i + len - 1].h);
+        for (size_t i = 0; i < m; i++) s->gram[i] = comb(s->gram[i] * 31, w[i + len - 1].h);
         if (len >= REP_TOP_N0 && len < REP_TOP_N0 + REP_TOP_NN) {
             table_reset(s, n);
             uint64_t best = 0;
