@@ -376,7 +376,8 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
         /* One structural break, chosen among those that apply to this format. */
         int variants = tagged ? 11 : 6;
         int v = (int)rng_range(&r, 0, variants - 1);
-        if (v == 5 && o->think_prefill) v = 0; /* no opening tag to drop when prefilled */
+        /* a prefilled trace has no opening tag to drop, and text "before" it is inside the block */
+        if ((v == 5 || v == 9) && o->think_prefill) v = 0;
         strbuf nt;
         sb_init(&nt);
         const char *s = t->s;
