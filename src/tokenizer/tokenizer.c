@@ -53,44 +53,6 @@ void tok_ids_free(tok_ids *a) { free(a->v); a->v = NULL; a->n = a->cap = 0; }
         }                                                                           \
     } while (0)
 
-/* uint64 -> uint64 open-addressing map; key UINT64_MAX is the empty slot. */
-typedef struct {
-    uint64_t *keys, *vals;
-    size_t mask, n;
-} u64map;
-
-static void u64map_init(u64map *m, size_t expect) {
-    size_t cap = 16;
-    while (cap < expect * 2) cap *= 2;
-    m->keys = xmalloc(cap * sizeof *m->keys);
-    m->vals = xmalloc(cap * sizeof *m->vals);
-    memset(m->keys, 0xff, cap * sizeof *m->keys);
-    m->mask = cap - 1;
-    m->n = 0;
-}
-static void u64map_free(u64map *m) { free(m->keys); free(m->vals); }
-static inline uint64_t *u64map_slot(const u64map *m, uint64_t k) {
-    size_t i = mix64(k) & m->mask;
-    while (m->keys[i] != UINT64_MAX && m->keys[i] != k) i = (i + 1) & m->mask;
-    return &m->keys[i];
-}
-static void u64map_put(u64map *m, uint64_t k, uint64_t v) {
-    if ((m->n + 1) * 2 > m->mask + 1) {
-        u64map old = *m;
-        u64map_init(m, (old.mask + 1));
-        for (size_t i = 0; i <= old.mask; i++)
-            if (old.keys[i] != UINT64_MAX) u64map_put(m, old.keys[i], old.vals[i]);
-        u64map_free(&old);
-    }
-    uint64_t *s = u64map_slot(m, k);
-    if (*s == UINT64_MAX) { *s = k; m->n++; }
-    m->vals[s - m->keys] = v;
-}
-static inline uint64_t u64map_get(const u64map *m, uint64_t k) {
-    const uint64_t *s = u64map_slot(m, k);
-    return *s == UINT64_MAX ? UINT64_MAX : m->vals[s - m->keys];
-}
-
 /* ---------- the tokenizer ---------- */
 
 enum { NORM_NONE = 0, NORM_NFC, NORM_NFD, NORM_NFKC, NORM_NFKD };
