@@ -228,8 +228,9 @@ static int tok_train(int argc, char **argv) {
                      "The special tokens of all built-in chat templates, <think>, </think>,\n"
                      "<answer>, </answer> and a PAD token are added first and never split; the\n"
                      "256 byte symbols follow, then merges until the vocabulary has N entries or\n"
-                     "no pair occurs twice. Output loads in Hugging Face tokenizers and\n"
-                     "transformers.js, and encodes identically there.",
+                     "no pair occurs twice. The files follow Hugging Face's tokenizer.json\n"
+                     "layout; the JS reference (transformers.js) loads them and encodes exactly as\n"
+                     "retort does (tested).",
                      opts, 0, 0};
     CLI_PARSE(spec, argc, argv, NULL, NULL);
     if (!mix) return opts_error(&spec, "--mix is required");
