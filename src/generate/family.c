@@ -174,9 +174,9 @@ void phrase_fill(strbuf *out, const char *tpl, const problem_t *p, const char *c
                 size_t n = (size_t)(e - s - 1);
                 const char *val = NULL;
                 for (int i = 0; extra && extra[i]; i += 2)
-                    if (strlen(extra[i]) == n && strncmp(extra[i], s + 1, n) == 0) { val = extra[i + 1]; break; }
+                    if (strncmp(extra[i], s + 1, n) == 0 && extra[i][n] == 0) { val = extra[i + 1]; break; }
                 for (int i = 0; !val && p && i < p->nfacts; i++)
-                    if (strlen(p->facts[i].key) == n && strncmp(p->facts[i].key, s + 1, n) == 0) val = p->facts[i].val.s;
+                    if (strncmp(p->facts[i].key, s + 1, n) == 0 && p->facts[i].key[n] == 0) val = p->facts[i].val.s;
                 if (val) { sb_puts(out, val); s = e + 1; continue; }
             }
         }
@@ -204,6 +204,15 @@ static void put_decimal(strbuf *b, const mpq_t q) {
     rat_put_fixed(b, q, places);
 }
 
+/* A per-thread expression to evaluate copies in, so making a problem does not
+ * allocate and free 2 * EXPR_MAX_NODES GMP numbers each time. */
+static expr_t *scratch_expr(void) {
+    static _Thread_local expr_t e;
+    static _Thread_local int ready;
+    if (!ready) { expr_init(&e); ready = 1; }
+    return &e;
+}
+
 static void knobs_close(strbuf *k) { sb_putc(k, '}'); }
 
 static int make_arith(problem_t *p, const family_opts *o, rng_t *rng) {
@@ -220,11 +229,8 @@ static int make_arith(problem_t *p, const family_opts *o, rng_t *rng) {
     const char *tpl = zhl ? zh[rng_range(rng, 0, 3)] : en[rng_range(rng, 0, 3)];
     const char *kv[] = {"expr", ex.s, NULL};
     phrase_fill(&p->prompt, tpl, NULL, kv);
-    expr_t tmp;
-    expr_init(&tmp);
-    expr_copy(&tmp, &p->expr);
-    expr_eval_into(&tmp, p->truth);
-    expr_clear(&tmp);
+    expr_copy(scratch_expr(), &p->expr);
+    expr_eval_into(scratch_expr(), p->truth);
     if (mpz_cmp_ui(mpq_denref(p->truth), 1) != 0)
         sb_puts(&p->prompt, zhl ? "如果结果不是整数，请写成最简分数。" : " If the result is not an integer, give it as a reduced fraction.");
     rat_put(&p->answer, p->truth);
@@ -262,11 +268,8 @@ static int make_word(problem_t *p, const family_opts *o, rng_t *rng) {
     if (!rc) {
         expr_copy(&p->expr, &w->expr);
         expr_bind(&p->expr, vals);
-        expr_t tmp;
-        expr_init(&tmp);
-        expr_copy(&tmp, &p->expr);
-        rc = expr_eval_into(&tmp, p->truth);
-        expr_clear(&tmp);
+        expr_copy(scratch_expr(), &p->expr);
+        rc = expr_eval_into(scratch_expr(), p->truth);
     }
     if (rc) {
         err_set("word template '%s': division by zero", w->id);

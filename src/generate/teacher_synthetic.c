@@ -154,8 +154,9 @@ static void work_expression(const problem_t *p, const cJSON *ph, rng_t *r, int w
                             expr_t *work, strbuf *tmp, strbuf *line) {
     if (!p_scratch_ready) { expr_init(&p_scratch_trial); p_scratch_ready = 1; }
     expr_copy(work, &p->expr);
-    mpq_t bad, delta;
-    mpq_inits(bad, delta, NULL);
+    static _Thread_local mpq_t bad, delta;
+    static _Thread_local int nums_ready;
+    if (!nums_ready) { mpq_inits(bad, delta, NULL); nums_ready = 1; }
     int step = 0;
     for (;;) {
         int i = expr_next_step(work);
@@ -167,8 +168,8 @@ static void work_expression(const problem_t *p, const cJSON *ph, rng_t *r, int w
         sb_putc(tmp, 0);
         put_value(tmp, work->n[n->r].v);
         const char *a = tmp->s, *bv = tmp->s + a_end + 1;
-        strbuf av, bvb;
-        sb_init(&av); sb_init(&bvb);
+        static _Thread_local strbuf av, bvb;
+        sb_reset(&av); sb_reset(&bvb);
         sb_puts(&av, a); sb_puts(&bvb, bv);
         const char *op = expr_op_symbol(n->op);
         if (step == wrong_at) {
@@ -198,7 +199,6 @@ static void work_expression(const problem_t *p, const cJSON *ph, rng_t *r, int w
         sb_reset(line);
         phrase_fill(line, pick(cJSON_GetObjectItem(ph, "step"), r), p, kv);
         lines_add(L, line->s);
-        sb_free(&av); sb_free(&bvb);
         if (work->n[work->root].op != EXPR_NUM && rng_chance(r, 0.7)) {
             sb_reset(tmp);
             expr_render(work, tmp);
@@ -210,7 +210,6 @@ static void work_expression(const problem_t *p, const cJSON *ph, rng_t *r, int w
         step++;
     }
     mpq_set(final, work->n[work->root].v);
-    mpq_clears(bad, delta, NULL);
 }
 
 static void cut_utf8(strbuf *b, size_t at) {
