@@ -17,5 +17,6 @@ const struct command *command_find(const char *name);
 int cmd_init(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_model(int argc, char **argv);
 
 #endif
