@@ -386,7 +386,58 @@ static int copy_file(const char *src, const char *dst) {
     return 0;
 }
 
+/* One safetensors file holding tensors [t0, t1) of the table. */
+static int write_safetensors(const char *path, const model_t *m, int t0, int t1, int esz) {
+    cJSON *h = cJSON_CreateObject();
+    cJSON *meta = cJSON_AddObjectToObject(h, "__metadata__");
+    cJSON_AddStringToObject(meta, "format", "pt");
+    size_t off = 0;
+    for (int i = t0; i < t1; i++) {
+        const model_tensor *t = &m->tensors[i];
+        cJSON *e = cJSON_AddObjectToObject(h, t->name);
+        cJSON_AddStringToObject(e, "dtype", esz == 2 ? "BF16" : "F32");
+        cJSON *sh = cJSON_AddArrayToObject(e, "shape");
+        for (int d = 0; d < t->ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber(t->shape[d]));
+        cJSON *o = cJSON_AddArrayToObject(e, "data_offsets");
+        cJSON_AddItemToArray(o, cJSON_CreateNumber((double)off));
+        cJSON_AddItemToArray(o, cJSON_CreateNumber((double)(off + t->n * esz)));
+        off += t->n * esz;
+    }
+    char *hs = cJSON_PrintUnformatted(h);
+    cJSON_Delete(h);
+    size_t hl = strlen(hs), padded = (hl + 7) & ~(size_t)7; /* data starts 8-aligned */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) { free(hs); err_set("%s: %s", tmp, strerror(errno)); return -1; }
+    uint64_t hl64 = padded;
+    int ok = fwrite(&hl64, 8, 1, f) == 1 && fwrite(hs, 1, hl, f) == hl;
+    for (size_t i = hl; ok && i < padded; i++) ok = fputc(' ', f) != EOF;
+    free(hs);
+    enum { CH = 1 << 16 };
+    uint16_t *buf = esz == 2 ? xmalloc(CH * 2) : NULL;
+    for (int i = t0; ok && i < t1; i++) {
+        const model_tensor *t = &m->tensors[i];
+        const float *p = m->params + t->off;
+        if (esz == 4) ok = fwrite(p, 4, t->n, f) == t->n;
+        else
+            for (size_t j = 0; ok && j < t->n; j += CH) {
+                size_t n = t->n - j < CH ? t->n - j : CH;
+                for (size_t k = 0; k < n; k++) buf[k] = f32_to_bf16(p[j + k]);
+                ok = fwrite(buf, 2, n, f) == n;
+            }
+    }
+    free(buf);
+    if (fclose(f)) ok = 0;
+    if (!ok || rename(tmp, path)) { err_set("%s: write failed: %s", path, strerror(errno)); remove(tmp); return -1; }
+    return 0;
+}
+
 int ckpt_save(const char *dir, const model_t *m, int dtype, const char *tokenizer_dir) {
+    return ckpt_save_sharded(dir, m, dtype, tokenizer_dir, (size_t)5 << 30);
+}
+
+int ckpt_save_sharded(const char *dir, const model_t *m, int dtype, const char *tokenizer_dir, size_t max_shard) {
     if (mkdir_p(dir)) return -1;
     const char *dtname = dtype == CKPT_BF16 ? "bfloat16" : "float32";
     char *cfg = model_config_json(&m->c, dtname);
@@ -407,54 +458,50 @@ int ckpt_save(const char *dir, const model_t *m, int dtype, const char *tokenize
         free(s);
         if (rc) return -1;
     }
-    /* header: every tensor in table order, data packed back to back */
+    /* shards of at most max_shard bytes, tensors in table order */
     int esz = dtype == CKPT_BF16 ? 2 : 4;
-    cJSON *h = cJSON_CreateObject();
-    cJSON *meta = cJSON_AddObjectToObject(h, "__metadata__");
-    cJSON_AddStringToObject(meta, "format", "pt");
-    size_t off = 0;
+    int nshard = 0, *first = xmalloc(sizeof(int) * (m->ntensors + 1));
+    size_t acc = 0;
     for (int i = 0; i < m->ntensors; i++) {
-        const model_tensor *t = &m->tensors[i];
-        cJSON *e = cJSON_AddObjectToObject(h, t->name);
-        cJSON_AddStringToObject(e, "dtype", esz == 2 ? "BF16" : "F32");
-        cJSON *sh = cJSON_AddArrayToObject(e, "shape");
-        for (int d = 0; d < t->ndim; d++) cJSON_AddItemToArray(sh, cJSON_CreateNumber(t->shape[d]));
-        cJSON *o = cJSON_AddArrayToObject(e, "data_offsets");
-        cJSON_AddItemToArray(o, cJSON_CreateNumber((double)off));
-        cJSON_AddItemToArray(o, cJSON_CreateNumber((double)(off + t->n * esz)));
-        off += t->n * esz;
+        size_t b = m->tensors[i].n * esz;
+        if (i == 0 || (max_shard && acc + b > max_shard && acc > 0)) { first[nshard++] = i; acc = 0; }
+        acc += b;
     }
-    char *hs = cJSON_PrintUnformatted(h);
-    cJSON_Delete(h);
-    size_t hl = strlen(hs), padded = (hl + 7) & ~(size_t)7;
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) { free(hs); err_set("%s: %s", tmp, strerror(errno)); return -1; }
-    uint64_t hl64 = padded;
-    int ok = fwrite(&hl64, 8, 1, f) == 1 && fwrite(hs, 1, hl, f) == hl;
-    for (size_t i = hl; ok && i < padded; i++) ok = fputc(' ', f) != EOF;
-    free(hs);
-    enum { CH = 1 << 16 };
-    uint16_t *buf = esz == 2 ? xmalloc(CH * 2) : NULL;
-    for (int i = 0; ok && i < m->ntensors; i++) {
-        const model_tensor *t = &m->tensors[i];
-        const float *p = m->params + t->off;
-        if (esz == 4) ok = fwrite(p, 4, t->n, f) == t->n;
-        else
-            for (size_t j = 0; ok && j < t->n; j += CH) {
-                size_t n = t->n - j < CH ? t->n - j : CH;
-                for (size_t k = 0; k < n; k++) buf[k] = f32_to_bf16(p[j + k]);
-                ok = fwrite(buf, 2, n, f) == n;
-            }
+    first[nshard] = m->ntensors;
+    char path[4096];
+    cJSON *idx = NULL, *wm = NULL;
+    size_t total = 0;
+    if (nshard > 1) {
+        idx = cJSON_CreateObject();
+        cJSON *meta = cJSON_AddObjectToObject(idx, "metadata");
+        for (int i = 0; i < m->ntensors; i++) total += m->tensors[i].n * esz;
+        cJSON_AddNumberToObject(meta, "total_size", (double)total);
+        wm = cJSON_AddObjectToObject(idx, "weight_map");
     }
-    free(buf);
-    if (fclose(f)) ok = 0;
-    if (!ok || rename(tmp, path)) { err_set("%s: write failed: %s", path, strerror(errno)); remove(tmp); return -1; }
+    rc = 0;
+    for (int s = 0; s < nshard && !rc; s++) {
+        char fname[128];
+        if (nshard == 1) snprintf(fname, sizeof fname, "model.safetensors");
+        else snprintf(fname, sizeof fname, "model-%05d-of-%05d.safetensors", s + 1, nshard);
+        snprintf(path, sizeof path, "%s/%s", dir, fname);
+        rc = write_safetensors(path, m, first[s], first[s + 1], esz);
+        for (int i = first[s]; wm && i < first[s + 1]; i++) cJSON_AddStringToObject(wm, m->tensors[i].name, fname);
+    }
+    free(first);
+    if (rc) { cJSON_Delete(idx); return -1; }
+    if (idx) {
+        char *s = cJSON_Print(idx);
+        cJSON_Delete(idx);
+        rc = write_text(dir, "model.safetensors.index.json", s);
+        free(s);
+        if (rc) return -1;
+        snprintf(path, sizeof path, "%s/model.safetensors", dir);
+        remove(path);
+    } else {
     /* a stale index would shadow the single file on the next load */
     snprintf(path, sizeof path, "%s/model.safetensors.index.json", dir);
     remove(path);
+    }
     if (tokenizer_dir) {
         const char *names[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"};
         for (int i = 0; i < 3; i++) {

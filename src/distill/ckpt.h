@@ -20,6 +20,10 @@ int ckpt_load_weights(const char *dir, model_t *m);
  * generation_config.json; tokenizer.json/tokenizer_config.json copied from
  * tokenizer_dir when it is non-NULL and has them. */
 int ckpt_save(const char *dir, const model_t *m, int dtype, const char *tokenizer_dir);
+/* Same, split into model-0000i-of-0000n.safetensors shards of at most max_shard
+ * bytes plus model.safetensors.index.json when it does not fit one (ckpt_save
+ * uses 5 GiB, as Hugging Face does). */
+int ckpt_save_sharded(const char *dir, const model_t *m, int dtype, const char *tokenizer_dir, size_t max_shard);
 
 /* bf16 <-> fp32 with round-to-nearest-even, as torch does. */
 uint16_t f32_to_bf16(float f);
