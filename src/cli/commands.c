@@ -5,6 +5,7 @@
 const struct command commands[] = {
     {"init", cmd_init, "create or migrate a database"},
     {"generate", cmd_generate, "make problems with exact answers and sample teacher traces"},
+    {"distill", cmd_distill, "fine-tune a student on a mix (SFT) and write a Hugging Face checkpoint"},
     {"model", cmd_model, "inspect a student checkpoint: shapes, logits, one training step"},
     {"stats", cmd_stats, "print counts by table, family, split, language and fault"},
     {0, 0, 0},

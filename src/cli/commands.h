@@ -18,5 +18,6 @@ int cmd_init(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_distill(int argc, char **argv);
 
 #endif
