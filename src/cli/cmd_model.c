@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/resource.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "distill/ckpt.h"
@@ -50,10 +52,86 @@ static void print_info(const model_config *c, const model_t *m) {
         }
 }
 
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static double peak_rss_gib(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1048576.0;
+}
+
+/* One forward+backward on a random sequence: the "can this shape train here" check. */
+static int model_bench(const char *dir, const char *preset, int T, int with_opt, uint64_t seed) {
+    model_config c;
+    if (preset) {
+        if (model_preset(preset, &c)) { err_print(); return EXIT_USAGE; }
+    } else if (dir) {
+        if (ckpt_load_config(dir, &c)) { err_print(); return EXIT_RUNTIME; }
+    } else {
+        fprintf(stderr, "retort model: bench needs --preset NAME or --model DIR\n");
+        return EXIT_USAGE;
+    }
+    size_t need = model_mem_estimate(&c, T, T, 1, with_opt);
+    FILE *f = fopen("/proc/meminfo", "r");
+    size_t kb = 0;
+    char line[256];
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
+    if (f) fclose(f);
+    printf("%s: %.1fM parameters; estimate for forward+backward of %d tokens%s: %.2f GiB "
+           "(fp32 weights %.2f, grads %.2f%s, activations %.2f); %.2f GiB available\n",
+           preset ? preset : dir, model_param_count(&c) / 1e6, T, with_opt ? " + AdamW" : "", need / 1073741824.0,
+           model_param_count(&c) * 4 / 1073741824.0, model_param_count(&c) * 4 / 1073741824.0,
+           with_opt ? ", AdamW m+v x2" : "",
+           (need - model_param_count(&c) * 4.0 * (with_opt ? 4 : 2)) / 1073741824.0, kb / 1048576.0);
+    fflush(stdout);
+    if (kb && need > kb * 1024) {
+        fprintf(stderr, "retort: error: %s needs about %.2f GiB but only %.2f GiB is available; refusing to allocate\n",
+                preset ? preset : dir, need / 1073741824.0, kb / 1048576.0);
+        return EXIT_RUNTIME;
+    }
+    model_t m;
+    double t0 = now_s();
+    if (preset) {
+        if (model_create(&m, &c)) { err_print(); return EXIT_RUNTIME; }
+        model_init_random(&m, seed);
+    } else if (ckpt_load(dir, &m)) { err_print(); return EXIT_RUNTIME; }
+    double t_init = now_s() - t0;
+    model_alloc_train(&m, with_opt);
+    uint32_t *ids = xmalloc(sizeof(uint32_t) * T);
+    int32_t *tgt = xmalloc(sizeof(int32_t) * T);
+    for (int i = 0; i < T; i++) ids[i] = (uint32_t)((i * 7919u + 13u) % (unsigned)c.V);
+    for (int i = 0; i < T; i++) tgt[i] = i + 1 < T ? (int32_t)ids[i + 1] : -1;
+    int M;
+    t0 = now_s();
+    double loss = model_forward(&m, ids, T, &T, 1, tgt, &M, NULL);
+    double t_fwd = now_s() - t0;
+    t0 = now_s();
+    model_backward(&m, 1.0f / M);
+    double t_bwd = now_s() - t0, t_opt = 0;
+    if (with_opt) {
+        t0 = now_s();
+        model_adamw(&m, 1e-5f, 0.9f, 0.999f, 1e-8f, 0.01f, 0);
+        t_opt = now_s() - t0;
+    }
+    printf("init %.1f s; forward %.2f s (loss %.4f), backward %.2f s%s; %.0f tokens/s; grad norm %.4g; peak RSS %.2f GiB\n",
+           t_init, t_fwd, loss / M, t_bwd, with_opt ? "" : "", T / (t_fwd + t_bwd), model_grad_norm(&m), peak_rss_gib());
+    if (with_opt) printf("AdamW step %.2f s\n", t_opt);
+    free(ids);
+    free(tgt);
+    model_free(&m);
+    return EXIT_OK;
+}
+
 int cmd_model(int argc, char **argv) {
     const char *model_dir = NULL, *preset = NULL, *ids_s = NULL, *mask_s = NULL, *out = NULL, *save_dtype = "f32";
     double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0.01;
-    long threads = 0, vocab = 0;
+    long threads = 0, vocab = 0, tokens = 256;
+    int with_opt = 0;
     uint64_t seed = 1;
     double init_std = 0;
     opt_def opts[] = {
@@ -71,10 +149,12 @@ int cmd_model(int argc, char **argv) {
         O_U64("seed", &seed, "N", "init: random seed"),
         O_DBL("init-std", &init_std, "X", "init: std of the normal init (0: the config's initializer_range)", 0, 10),
         O_INT("vocab", &vocab, "N", "init: override the preset's vocab size (0: keep)", 0, 1 << 30),
+        O_INT("tokens", &tokens, "N", "bench: sequence length", 2, 1 << 20),
+        O_FLAG("optimizer", &with_opt, "bench: also allocate AdamW state and take a step"),
         O_INT("threads", &threads, "N", "OpenBLAS threads (0: all cores)", 0, 1024),
         O_END,
     };
-    cmd_spec spec = {"model", "retort model info|init|logits|step --model DIR [options]",
+    cmd_spec spec = {"model", "retort model info|init|logits|step|bench --model DIR [options]",
                      "Inspect a student checkpoint: shapes, logits, one training step.",
                      "  info    print the config, the tensors and the parameter count\n"
                      "          (--preset NAME prints a preset's shape without allocating it)\n"
@@ -83,7 +163,10 @@ int cmd_model(int argc, char **argv) {
                      "  logits  print the logits for --ids as JSON: one array of vocab logits per position\n"
                      "  step    one AdamW step on --ids; the loss is the mean cross-entropy of predicting\n"
                      "          token i+1 at position i over the i where mask[i+1] is 1; prints\n"
-                     "          {\"loss\":..,\"grad_norm\":..} and writes the checkpoint to --out",
+                     "          {\"loss\":..,\"grad_norm\":..} and writes the checkpoint to --out\n"
+                     "  bench   one forward+backward on --tokens random ids of --preset NAME (random init)\n"
+                     "          or --model DIR: prints the memory estimate first (refusing when it exceeds\n"
+                     "          MemAvailable), then seconds and peak RSS",
                      opts, 1, 1};
     char **args;
     int nargs;
@@ -110,6 +193,7 @@ int cmd_model(int argc, char **argv) {
         model_free(&m);
         return rc ? EXIT_RUNTIME : EXIT_OK;
     }
+    if (strcmp(sub, "bench") == 0) return model_bench(model_dir, preset, (int)tokens, with_opt, seed);
     if (!is_info && !is_logits && !is_step) return opts_error(&spec, "unknown subcommand '%s' (info, logits or step)", sub);
     model_set_threads((int)threads);
     if (is_info && preset && !model_dir) {
