@@ -243,8 +243,12 @@ void model_init_random(model_t *m, uint64_t seed) {
     for (int i = 0; i < m->ntensors; i++) {
         model_tensor *t = &m->tensors[i];
         float *p = m->params + t->off;
-        if (t->ndim == 2)
-            for (size_t j = 0; j < t->n; j++) p[j] = (float)(rng_normal(&r) * m->c.init_std);
+        if (t->ndim == 2) /* Box-Muller, both outputs used: init of billions of weights takes a while */
+            for (size_t j = 0; j < t->n; j += 2) {
+                double u1 = 1.0 - rng_uniform(&r), u2 = rng_uniform(&r), rad = sqrt(-2.0 * log(u1)) * m->c.init_std;
+                p[j] = (float)(rad * cos(2.0 * M_PI * u2));
+                if (j + 1 < t->n) p[j + 1] = (float)(rad * sin(2.0 * M_PI * u2));
+            }
         else if (strstr(t->name, "norm"))
             for (size_t j = 0; j < t->n; j++) p[j] = 1.0f;
         else memset(p, 0, t->n * sizeof *p);
