@@ -20,5 +20,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_filter(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
+int cmd_model(int argc, char **argv);
+int cmd_distill(int argc, char **argv);
 
 #endif
