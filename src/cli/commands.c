@@ -5,6 +5,9 @@
 const struct command commands[] = {
     {"init", cmd_init, "create or migrate a database"},
     {"generate", cmd_generate, "make problems with exact answers and sample teacher traces"},
+    {"mix", cmd_mix, "build an immutable, ordered, decontaminated SFT mix from a filter's kept traces"},
+    {"export", cmd_export, "write a mix as chat JSONL (messages, sharegpt, reasoning, prompt-completion)"},
+    {"import", cmd_import, "bring external problems and traces (JSONL) into the database"},
     {"stats", cmd_stats, "print counts by table, family, split, language and fault"},
     {0, 0, 0},
 };
