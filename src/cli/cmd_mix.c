@@ -20,7 +20,7 @@ static int parse_rate_range(const char *s, double *lo, double *hi) {
 int cmd_mix(int argc, char **argv) {
     const char *db_path = "retort.db", *name = NULL, *weights = NULL, *pass_rate = NULL, *where = NULL, *query = NULL,
                *against = NULL;
-    long filter_id = 0, per_problem = 0, max_chars = 0, max_tokens = 0, ngram = 8;
+    long filter_id = 0, per_problem = 0, max_chars = 0, max_tokens = 0, ngram = 8, ngram_common = 10;
     uint64_t total = 800000, seed = 0;
     double share = 0.75, val_share = 0.0;
     int replace = 0, allow_short = 0;
@@ -43,6 +43,8 @@ int cmd_mix(int argc, char **argv) {
         O_FLAG("replace", &replace, "rebuild a mix that already exists under this name"),
         O_FLAG("allow-short", &allow_short, "take what is available when a quota cannot be met, instead of failing"),
         O_INT("ngram", &ngram, "N", "decontamination: drop problems sharing a lowercase word N-gram with an eval prompt", 1, 64),
+        O_INT("ngram-common", &ngram_common, "N", "decontamination ignores n-grams found in N or more distinct eval/file "
+              "prompts: template text, not one problem's (0: ignore none)", 0, 1e9),
         O_STR("decontaminate-against", &against, "FILE", "JSONL of more prompts to decontaminate against "
               "('prompt'/'problem'/'question' field or the user turn of 'messages')"),
         O_END,
@@ -69,7 +71,8 @@ int cmd_mix(int argc, char **argv) {
     mix_opts mo = {.name = name, .filter_id = filter_id, .total = total, .reasoning_share = share,
                    .per_problem = per_problem, .family_weights = weights, .max_chars = max_chars,
                    .max_tokens = max_tokens, .where = where, .query = query, .val_share = val_share, .seed = seed,
-                   .replace = replace, .allow_short = allow_short, .ngram = (int)ngram, .decontam_file = against};
+                   .replace = replace, .allow_short = allow_short, .ngram = (int)ngram, .ngram_common = ngram_common,
+                   .decontam_file = against};
     if (pass_rate) {
         if (parse_rate_range(pass_rate, &mo.pass_min, &mo.pass_max))
             return opts_error(&spec, "--pass-rate: '%s' is not MIN:MAX with 0 <= MIN <= MAX <= 1", pass_rate);

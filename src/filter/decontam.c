@@ -14,8 +14,10 @@
 struct decontam {
     int n;
     uint64_t *keys;
-    int64_t *refs;
+    int64_t *refs, *last;
+    uint32_t *df;          /* distinct references holding the n-gram */
     size_t cap, used;
+    uint32_t common;       /* ignore n-grams with df >= common; 0: none */
     /* word buffers, reused */
     uint64_t *wh;
     size_t *ws, *we, wcap;
@@ -27,16 +29,27 @@ decontam_t *decontam_new(int ngram) {
     d->cap = 1024;
     d->keys = xcalloc(d->cap, sizeof *d->keys);
     d->refs = xcalloc(d->cap, sizeof *d->refs);
+    d->last = xcalloc(d->cap, sizeof *d->last);
+    d->df = xcalloc(d->cap, sizeof *d->df);
     return d;
 }
 
 void decontam_free(decontam_t *d) {
     if (!d) return;
-    free(d->keys); free(d->refs); free(d->wh); free(d->ws); free(d->we);
+    free(d->keys); free(d->refs); free(d->last); free(d->df); free(d->wh); free(d->ws); free(d->we);
     free(d);
 }
 
 int decontam_ngram(const decontam_t *d) { return d->n; }
+
+void decontam_set_common(decontam_t *d, uint32_t common) { d->common = common; }
+
+size_t decontam_common_count(const decontam_t *d) {
+    size_t n = 0;
+    if (!d->common) return 0;
+    for (size_t i = 0; i < d->cap; i++) n += d->keys[i] && d->df[i] >= d->common;
+    return n;
+}
 size_t decontam_size(const decontam_t *d) { return d->used; }
 
 /* Han ideographs (unified, extensions, compatibility) and kana: one word each. */
@@ -132,16 +145,19 @@ static inline uint64_t gram_hash(const uint64_t *w, int n) {
 static void grow(decontam_t *d) {
     size_t ncap = d->cap * 2;
     uint64_t *nk = xcalloc(ncap, sizeof *nk);
-    int64_t *nr = xcalloc(ncap, sizeof *nr);
+    int64_t *nr = xcalloc(ncap, sizeof *nr), *nl = xcalloc(ncap, sizeof *nl);
+    uint32_t *nd = xcalloc(ncap, sizeof *nd);
     for (size_t i = 0; i < d->cap; i++) {
         if (!d->keys[i]) continue;
         size_t j = d->keys[i] & (ncap - 1);
         while (nk[j]) j = (j + 1) & (ncap - 1);
         nk[j] = d->keys[i];
         nr[j] = d->refs[i];
+        nl[j] = d->last[i];
+        nd[j] = d->df[i];
     }
-    free(d->keys); free(d->refs);
-    d->keys = nk; d->refs = nr; d->cap = ncap;
+    free(d->keys); free(d->refs); free(d->last); free(d->df);
+    d->keys = nk; d->refs = nr; d->last = nl; d->df = nd; d->cap = ncap;
 }
 
 void decontam_add(decontam_t *d, const char *text, size_t n, int64_t ref) {
@@ -152,7 +168,12 @@ void decontam_add(decontam_t *d, const char *text, size_t n, int64_t ref) {
         uint64_t h = gram_hash(w + i, d->n);
         size_t j = h & (d->cap - 1);
         while (d->keys[j] && d->keys[j] != h) j = (j + 1) & (d->cap - 1);
-        if (!d->keys[j]) { d->keys[j] = h; d->refs[j] = ref; d->used++; }
+        if (!d->keys[j]) {
+            d->keys[j] = h; d->refs[j] = ref; d->last[j] = ref; d->df[j] = 1; d->used++;
+        } else if (d->last[j] != ref) {   /* references arrive one by one: this counts distinct ones */
+            d->last[j] = ref;
+            if (d->df[j] < UINT32_MAX) d->df[j]++;
+        }
     }
 }
 
@@ -165,6 +186,7 @@ int decontam_find(decontam_t *d, const char *text, size_t n, int64_t *ref, size_
         size_t j = h & (d->cap - 1);
         while (d->keys[j]) {
             if (d->keys[j] == h) {
+                if (d->common && d->df[j] >= d->common) break;   /* template text */
                 if (ref) *ref = d->refs[j];
                 if (at) *at = s[i];
                 if (len) *len = e[i + (size_t)d->n - 1] - s[i];

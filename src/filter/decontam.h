@@ -21,6 +21,14 @@ typedef struct decontam decontam_t;
 decontam_t *decontam_new(int ngram);
 void decontam_free(decontam_t *d);
 int decontam_ngram(const decontam_t *d);
+/* Template text: an n-gram that occurs in `common` or more distinct reference
+ * prompts ("If the result is not an integer, give ...", "Express your answer
+ * as a common fraction") says nothing about any one eval problem, and with
+ * templated data it would flag every train prompt built from the same
+ * template. Such n-grams are ignored by decontam_find; 0 (the default) keeps
+ * them all. */
+void decontam_set_common(decontam_t *d, uint32_t common);
+size_t decontam_common_count(const decontam_t *d);
 /* Number of distinct n-grams in the reference set. */
 size_t decontam_size(const decontam_t *d);
 

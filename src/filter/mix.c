@@ -435,6 +435,11 @@ int mix_build(sqlite3 *db, const mix_opts *o, mix_result *res) {
             cJSON_AddNumberToObject(dj, "file_prompts", (double)n_file);
         }
         cJSON_AddNumberToObject(dj, "reference_ngrams", (double)decontam_size(dc));
+        if (o->ngram_common > 0) {
+            decontam_set_common(dc, (uint32_t)o->ngram_common);
+            cJSON_AddNumberToObject(dj, "common_min_prompts", (double)o->ngram_common);
+            cJSON_AddNumberToObject(dj, "common_ngrams_ignored", (double)decontam_common_count(dc));
+        }
         size_t checked = 0, bad_problems = 0, bad_traces = 0, by_eval = 0, by_file = 0;
         if (decontam_size(dc) && n) {
             /* Distinct candidate problems, then one ordered pass over their prompts. */

@@ -38,6 +38,7 @@ typedef struct {
     uint64_t seed;
     int replace, allow_short;
     int ngram;                   /* decontamination n */
+    long ngram_common;           /* ignore n-grams in this many eval/file prompts or more (0: none) */
     const char *decontam_file;   /* JSONL of prompts, or NULL */
     const char *spec_json;       /* stored in mixes.spec */
     int64_t run_id;              /* or <= 0 */
