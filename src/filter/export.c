@@ -128,6 +128,9 @@ int export_mix(sqlite3 *db, const export_opts *o, export_stats *stats) {
     int64_t mix_id = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
 
+    /* Mix order visits traces in shuffled order: a large page cache keeps
+     * re-visited pages of traces/problems in memory. */
+    sqlite3_exec(db, "PRAGMA cache_size = -262144", NULL, NULL, NULL);
     /* Mix order: the primary key (mix_id, position) walks it without a sort. */
     const char *sql =
         "SELECT replace(tc.template_text, '{prompt}', p.prompt), "
