@@ -20,7 +20,7 @@ static int parse_rate_range(const char *s, double *lo, double *hi) {
 int cmd_mix(int argc, char **argv) {
     const char *db_path = "retort.db", *name = NULL, *weights = NULL, *pass_rate = NULL, *where = NULL, *query = NULL,
                *against = NULL;
-    long filter_id = 0, per_problem = 0, max_chars = 0, max_tokens = 0, ngram = 8, ngram_common = 10;
+    long filter_id = 0, per_problem = 0, max_chars = 0, max_tokens = 0, ngram = 8, ngram_common = 0;
     uint64_t total = 800000, seed = 0;
     double share = 0.75, val_share = 0.0;
     int replace = 0, allow_short = 0;
@@ -43,8 +43,8 @@ int cmd_mix(int argc, char **argv) {
         O_FLAG("replace", &replace, "rebuild a mix that already exists under this name"),
         O_FLAG("allow-short", &allow_short, "take what is available when a quota cannot be met, instead of failing"),
         O_INT("ngram", &ngram, "N", "decontamination: drop problems sharing a lowercase word N-gram with an eval prompt", 1, 64),
-        O_INT("ngram-common", &ngram_common, "N", "decontamination ignores n-grams found in N or more distinct eval/file "
-              "prompts: template text, not one problem's (0: ignore none)", 0, 1e9),
+        O_INT("ngram-common", &ngram_common, "N", "relax decontamination: ignore n-grams found in N or more distinct "
+              "eval/file prompts, i.e. template wording shared by many problems (0: strict, ignore none)", 0, 1e9),
         O_STR("decontaminate-against", &against, "FILE", "JSONL of more prompts to decontaminate against "
               "('prompt'/'problem'/'question' field or the user turn of 'messages')"),
         O_END,
