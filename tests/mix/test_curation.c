@@ -1,6 +1,7 @@
-/* Runs every worked query of tests/mix/curation.sql (the README's "Curating
- * with SQL") against a populated database: each must pass the read-only guard
- * and return at least one row. */
+/* Runs every worked query of the README's "Curating with SQL" section (its
+ * ```sql blocks, read from README.md itself so the documentation cannot drift)
+ * against a populated database: each must pass the read-only guard and return
+ * at least one row. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,13 +13,37 @@
 int main(void) {
     const char *src = getenv("SRCDIR");
     char path[1024], dbp[256];
-    snprintf(path, sizeof path, "%s/tests/mix/curation.sql", src ? src : ".");
+    snprintf(path, sizeof path, "%s/README.md", src ? src : ".");
     FILE *f = fopen(path, "rb");
     if (!f) { fprintf(stderr, "cannot open %s\n", path); return 1; }
-    static char sql[1 << 16];
-    size_t n = fread(sql, 1, sizeof sql - 1, f);
-    sql[n] = 0;
+    static char readme[1 << 20], sql[1 << 16];
+    size_t n = fread(readme, 1, sizeof readme - 1, f);
+    readme[n] = 0;
     fclose(f);
+    /* the ```sql blocks between "## Curating with SQL" and the next "## " heading */
+    char *sec = strstr(readme, "\n## Curating with SQL");
+    CHECK(sec != NULL);
+    if (!sec) return test_report("test_curation");
+    char *end = strstr(sec + 1, "\n## ");
+    if (end) *end = 0;
+    size_t used = 0;
+    for (char *q = strstr(sec, "```sql\n"); q; q = strstr(q, "```sql\n")) {
+        q += 7;
+        char *e = strstr(q, "```");
+        if (!e) break;
+        /* drop the markdown indentation of list items */
+        for (char *line = q; line < e;) {
+            char *nl = memchr(line, '\n', (size_t)(e - line));
+            size_t len = nl ? (size_t)(nl - line) + 1 : (size_t)(e - line);
+            char *t = line;
+            while (t < line + len && *t == ' ') t++;
+            size_t keep = len - (size_t)(t - line);
+            if (used + keep + 2 < sizeof sql) { memcpy(sql + used, t, keep); used += keep; }
+            line += len;
+        }
+        q = e + 3;
+    }
+    sql[used] = 0;
     snprintf(dbp, sizeof dbp, "/tmp/retort-test-curation-%d.db", (int)getpid());
     sqlite3 *db = fixture_build(dbp, 400);
     mix_opts o = {.name = "demo", .filter_id = 1, .total = 300, .reasoning_share = 0.75, .ngram = 8, .seed = 1,
