@@ -55,7 +55,7 @@ int cmd_filter(int argc, char **argv) {
         O_INT("per-problem", &per_problem, "K", "keep at most K passing traces per problem (0: no limit) [0]", 0, 1e9),
         O_CHOICE("policy", &policy, "all|shortest|random", "which passing traces to keep when K is set"),
         O_U64("seed", &seed, "S", "seed for --policy random [0]"),
-        O_INT("threads", &threads, "N", "worker threads judging in parallel (one more thread writes)", 1, 256),
+        O_INT("threads", &threads, "N", "threads judging in parallel; the first one also writes the verdicts", 1, 256),
         O_INT("report", &report, "ID", "print the report of filter ID (reasons, confusion matrix) and exit", 1, 1e18),
         O_END,
     };
