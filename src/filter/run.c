@@ -115,11 +115,43 @@ typedef struct {
     pthread_cond_t cv_put, cv_get;
     batch *head, *tail;
     int len, cap, producers;
+    double wait_s;      /* seconds threads spent blocked on the queue */
+    batch *pool;        /* written batches, kept for reuse: their arrays are
+                           large enough that malloc would hand them back to the
+                           kernel and fault fresh zeroed pages in every time */
 } queue;
+
+static batch *q_batch(queue *q) {
+    pthread_mutex_lock(&q->mu);
+    batch *b = q->pool;
+    if (b) q->pool = b->next;
+    pthread_mutex_unlock(&q->mu);
+    if (!b) {
+        b = xcalloc(1, sizeof *b);
+        sb_init(&b->arena);
+    }
+    b->n = 0;
+    b->next = NULL;
+    sb_reset(&b->arena);
+    return b;
+}
+
+static void q_recycle(queue *q, batch *b) {
+    pthread_mutex_lock(&q->mu);
+    b->next = q->pool;
+    q->pool = b;
+    pthread_mutex_unlock(&q->mu);
+}
+
+static double now_s(void);
 
 static void q_put(queue *q, batch *b) {
     pthread_mutex_lock(&q->mu);
-    while (q->len >= q->cap) pthread_cond_wait(&q->cv_put, &q->mu);
+    if (q->len >= q->cap) {
+        double t = now_s();
+        while (q->len >= q->cap) pthread_cond_wait(&q->cv_put, &q->mu);
+        q->wait_s += now_s() - t;
+    }
     b->next = NULL;
     if (q->tail) q->tail->next = b;
     else q->head = b;
@@ -131,7 +163,11 @@ static void q_put(queue *q, batch *b) {
 
 static batch *q_get(queue *q) {
     pthread_mutex_lock(&q->mu);
-    while (!q->head && q->producers > 0) pthread_cond_wait(&q->cv_get, &q->mu);
+    if (!q->head && q->producers > 0) {
+        double t = now_s();
+        while (!q->head && q->producers > 0) pthread_cond_wait(&q->cv_get, &q->mu);
+        q->wait_s += now_s() - t;
+    }
     batch *b = q->head;
     if (b) {
         q->head = b->next;
@@ -305,8 +341,7 @@ static batch *judger_next(judger *W, shared *S, int *done) {
     sqlite3_bind_int64(st, 1, lo);
     sqlite3_bind_int64(st, 2, hi);
     if (!S->fresh) sqlite3_bind_int64(st, 3, S->filter_id);
-    batch *b = xcalloc(1, sizeof *b);
-    sb_init(&b->arena);
+    batch *b = q_batch(&S->q);
     int64_t cur = -1;
     size_t nm = 0;
     int rc;
@@ -388,11 +423,11 @@ static batch *judger_next(judger *W, shared *S, int *done) {
     if (rc != SQLITE_DONE) {
         err_set("reading traces: %s", sqlite3_errmsg(W->db));
         fail_shared(S, "worker");
-        batch_free(b);
+        q_recycle(&S->q, b);
         *done = 1;
         return NULL;
     }
-    if (!b->n) { batch_free(b); return NULL; }
+    if (!b->n) { q_recycle(&S->q, b); return NULL; }
     return b;
 }
 
@@ -508,7 +543,7 @@ static void writer_put(writer *Wr, shared *S, batch *b) {
         Wr->rc = rc;
         fail_shared(S, "writer");
     }
-    batch_free(b);
+    q_recycle(&S->q, b);
 }
 
 static double now_s(void) {
@@ -612,6 +647,10 @@ int filter_run(const char *db_path, sqlite3 *db, int64_t filter_id, const filter
     }
     for (int i = 0; i < helpers; i++) pthread_join(tids[i], NULL);
     judger_free(&W0);
+    while ((b = S.q.pool)) {
+        S.q.pool = b->next;
+        batch_free(b);
+    }
     int rc = Wr.rc;
     if (rc == 0 && atomic_load(&S.failed)) {
         err_set("%s", S.errbuf);
@@ -629,6 +668,7 @@ int filter_run(const char *db_path, sqlite3 *db, int64_t filter_id, const filter
     sqlite3_finalize(Wr.upd);
     free(tids);
     free(S.teacher_fmt);
+    stats->wait_seconds = S.q.wait_s;
     stats->seconds = now_s() - t0;
     return rc;
 }
