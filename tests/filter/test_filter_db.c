@@ -43,6 +43,16 @@ int main(void) {
     CHECK(r.nfaults == 5);
     if (r.clean_rejected || r.faulty_rejected != r.faulty) filter_report_print(db, fid, stderr);
 
+    /* one thread (judging and writing on the same thread) stores exactly
+     * the verdicts two threads stored */
+    CHECK(db_exec(db, "CREATE TEMP TABLE v2 AS SELECT * FROM verdicts WHERE filter_id = 1") == 0);
+    CHECK(db_exec(db, "DELETE FROM verdicts WHERE filter_id = 1") == 0);
+    CHECKF(filter_run(path, db, fid, &cfg, 1, &st) == 0, "%s", err_msg());
+    CHECK(st.judged == 6000 && st.wait_seconds == 0);
+    CHECK(db_int(db, "SELECT count(*) FROM (SELECT * FROM verdicts WHERE filter_id = 1 EXCEPT SELECT * FROM v2)", -1) == 0);
+    CHECK(db_int(db, "SELECT count(*) FROM (SELECT * FROM v2 EXCEPT SELECT * FROM verdicts WHERE filter_id = 1)", -1) == 0);
+    CHECK(db_exec(db, "DROP TABLE v2") == 0);
+
     /* same config: ensure finds it, nothing pending */
     int64_t fid2;
     CHECK(filter_ensure(db, &cfg, 0, &fid2, &created) == 0 && !created && fid2 == fid);
