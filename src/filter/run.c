@@ -283,7 +283,8 @@ static int knob_percent(const char *knobs) {
 typedef struct {
     sqlite3 *db;
     judge_ctx *J;
-    sqlite3_stmt *st;
+    sqlite3_stmt *st;           /* traces of a chunk, in problem order */
+    sqlite3_stmt *pst;          /* the chunk's problems, in id order: merged, not joined per trace */
     member *mem;
     member **tmp;
     size_t mcap;
@@ -293,6 +294,7 @@ typedef struct {
 
 static void judger_free(judger *W) {
     if (W->st) sqlite3_finalize(W->st);
+    if (W->pst) sqlite3_finalize(W->pst);
     free(W->mem);
     free(W->tmp);
     verdict_free(&W->v);
@@ -312,17 +314,20 @@ static int judger_init(judger *W, shared *S) {
     /* Read the traces through a memory map instead of a pread and a copy per
      * page (read-only connection: nothing is written through the map). */
     db_exec(W->db, "PRAGMA mmap_size = 1099511627776");
+    /* Traces of a chunk in problem order, and the chunk's problems read
+     * alongside in id order (a merge): one problem row per problem instead
+     * of a problem lookup and four problem columns per trace. */
     const char *sql_fresh =
         "SELECT t.id, t.problem_id, t.teacher_id, t.text, t.finish_reason, t.think_prefilled, t.n_tokens,"
-        " p.answer, p.answer_type, p.lang, p.knobs, NULL, NULL, NULL"
-        " FROM traces t JOIN problems p ON p.id = t.problem_id"
+        " NULL, NULL, NULL FROM traces t"
         " WHERE t.problem_id BETWEEN ?1 AND ?2 ORDER BY t.problem_id";
     const char *sql_join =
         "SELECT t.id, t.problem_id, t.teacher_id, CASE WHEN v.trace_id IS NULL THEN t.text END, t.finish_reason,"
-        " t.think_prefilled, t.n_tokens, p.answer, p.answer_type, p.lang, p.knobs, v.pass, v.keep, v.text_hash"
-        " FROM traces t JOIN problems p ON p.id = t.problem_id"
+        " t.think_prefilled, t.n_tokens, v.pass, v.keep, v.text_hash FROM traces t"
         " LEFT JOIN verdicts v ON v.filter_id = ?3 AND v.trace_id = t.id"
         " WHERE t.problem_id BETWEEN ?1 AND ?2 ORDER BY t.problem_id";
+    if (db_prepare(W->db, "SELECT id, answer, answer_type, lang, knobs FROM problems WHERE id BETWEEN ?1 AND ?2"
+                          " ORDER BY id", &W->pst)) return -1;
     return db_prepare(W->db, S->fresh ? sql_fresh : sql_join, &W->st);
 }
 
@@ -341,6 +346,14 @@ static batch *judger_next(judger *W, shared *S, int *done) {
     sqlite3_bind_int64(st, 1, lo);
     sqlite3_bind_int64(st, 2, hi);
     if (!S->fresh) sqlite3_bind_int64(st, 3, S->filter_id);
+    sqlite3_stmt *pst = W->pst;
+    sqlite3_reset(pst);
+    sqlite3_bind_int64(pst, 1, lo);
+    sqlite3_bind_int64(pst, 2, hi);
+    int64_t at_pid = lo - 1;    /* the problem row pst is on */
+    int prc = SQLITE_ROW;       /* pst's last step */
+    int have_problem = 0;
+    unsigned scripts = 0;
     batch *b = q_batch(&S->q);
     int64_t cur = -1;
     size_t nm = 0;
@@ -354,13 +367,24 @@ static batch *judger_next(judger *W, shared *S, int *done) {
             nm = 0;
             cur = pid;
             if (rc == SQLITE_ROW) {
-                const char *answer = (const char *)sqlite3_column_text(st, 7);
-                const char *atype = (const char *)sqlite3_column_text(st, 8);
-                ans_truth_set(judge_ans_scratch(J), &W->truth, answer, atype && !strcmp(atype, "text"));
-                percent = knob_percent((const char *)sqlite3_column_text(st, 10));
+                while (prc == SQLITE_ROW && at_pid < pid) {
+                    prc = sqlite3_step(pst);
+                    if (prc == SQLITE_ROW) at_pid = sqlite3_column_int64(pst, 0);
+                }
+                if (prc != SQLITE_ROW && prc != SQLITE_DONE) { rc = prc; break; }
+                /* a trace whose problem row is missing is left unjudged, as an inner join would */
+                have_problem = prc == SQLITE_ROW && at_pid == pid;
+                if (have_problem) {
+                    const char *answer = (const char *)sqlite3_column_text(pst, 1);
+                    const char *atype = (const char *)sqlite3_column_text(pst, 2);
+                    ans_truth_set(judge_ans_scratch(J), &W->truth, answer, atype && !strcmp(atype, "text"));
+                    scripts = lang_scripts((const char *)sqlite3_column_text(pst, 3));
+                    percent = knob_percent((const char *)sqlite3_column_text(pst, 4));
+                }
             }
         }
         if (rc != SQLITE_ROW) break;
+        if (!have_problem) continue;
         if (nm == W->mcap) {
             W->mcap = W->mcap ? W->mcap * 2 : 64;
             W->mem = xrealloc(W->mem, W->mcap * sizeof *W->mem);
@@ -369,17 +393,16 @@ static batch *judger_next(judger *W, shared *S, int *done) {
         member *m = &W->mem[nm++];
         memset(m, 0, sizeof *m);
         m->trace_id = sqlite3_column_int64(st, 0);
-        if (!S->fresh && sqlite3_column_type(st, 11) != SQLITE_NULL) {
+        if (!S->fresh && sqlite3_column_type(st, 7) != SQLITE_NULL) {
             m->is_new = 0;
-            m->pass = sqlite3_column_int(st, 11);
-            m->old_keep = sqlite3_column_int(st, 12);
-            m->hash = (uint64_t)sqlite3_column_int64(st, 13);
+            m->pass = sqlite3_column_int(st, 7);
+            m->old_keep = sqlite3_column_int(st, 8);
+            m->hash = (uint64_t)sqlite3_column_int64(st, 9);
             continue;
         }
         m->is_new = 1;
         int64_t tid = sqlite3_column_int64(st, 2);
         const char *fr = (const char *)sqlite3_column_text(st, 4);
-        const char *lang = (const char *)sqlite3_column_text(st, 9);
         judge_input in = {
             .text = (const char *)sqlite3_column_blob(st, 3),
             .len = (size_t)sqlite3_column_bytes(st, 3),
@@ -387,7 +410,7 @@ static batch *judger_next(judger *W, shared *S, int *done) {
             .prefilled = sqlite3_column_int(st, 5),
             .finish = fr && fr[0] == 'l' ? FINISH_LENGTH : fr && fr[0] == 'e' ? FINISH_ERROR : FINISH_STOP,
             .n_tokens = sqlite3_column_type(st, 6) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 6),
-            .lang_scripts = lang_scripts(lang),
+            .lang_scripts = scripts,
             .truth = &W->truth,
             .percent = percent,
         };
@@ -420,6 +443,7 @@ static batch *judger_next(judger *W, shared *S, int *done) {
         verdict_measures(v, &b->arena);
         r->meas_len = (uint32_t)(b->arena.len - before);
     }
+    sqlite3_reset(pst);   /* end the read transaction with the chunk */
     if (rc != SQLITE_DONE) {
         err_set("reading traces: %s", sqlite3_errmsg(W->db));
         fail_shared(S, "worker");
