@@ -30,32 +30,35 @@ static char *read_file(const char *path) {
 }
 
 int cmd_filter(int argc, char **argv) {
-    const char *db_path = "retort.db", *config = NULL, *policy = "all", *dup = NULL, *top = NULL;
-    long min_chars = 0, max_chars = 0, min_tokens = 0, max_tokens = 0, rep_min_words = 0, loop_min_chars = 0,
-         loop_min_repeats = 0, per_problem = 0, threads = 2, report = 0;
-    double lang_ratio = 0;
-    uint64_t seed = 0;
-    int keep_length = 0;
+    const char *db_path = "retort.db", *config = NULL, *policy = "all", *dup = "0.15,0.14,0.13,0.12,0.11,0.10", *top = "0.20,0.18,0.16";
     filter_config def;
     filter_config_default(&def);
+    /* start from the defaults so --help shows them; a flag overrides --config only when given */
+    long min_chars = (long)def.min_chars, max_chars = (long)def.max_chars, min_tokens = (long)def.min_tokens,
+         max_tokens = (long)def.max_tokens, rep_min_words = (long)def.rep_min_words,
+         loop_min_chars = (long)def.loop_min_chars, loop_min_repeats = (long)def.loop_min_repeats,
+         per_problem = (long)def.per_problem, threads = 2, report = 0;
+    double lang_ratio = def.lang_min_ratio;
+    uint64_t seed = def.seed;
+    int keep_length = 0;
     opt_def opts[] = {
         O_STR("db", &db_path, "PATH", "database file"),
         O_STR("config", &config, "FILE", "filter configuration as a JSON object (keys as in README); flags override it"),
-        O_INT("min-chars", &min_chars, "N", "reject traces shorter than N characters [16]", 0, 1e12),
-        O_INT("max-chars", &max_chars, "N", "reject traces longer than N characters [131072]", 1, 1e12),
-        O_INT("min-tokens", &min_tokens, "N", "reject traces with fewer tokens (when traces.n_tokens is known) [0]", 0, 1e12),
-        O_INT("max-tokens", &max_tokens, "N", "reject traces with more tokens (when known) [32768]", 1, 1e12),
-        O_DBL("lang-ratio", &lang_ratio, "X", "minimum share of CoT words in the problem's language [0.9]", 0, 1),
-        O_STR("dup-ngram", &dup, "LIST", "duplicate n-gram char fraction limits for n=5..10 [0.15,0.14,0.13,0.12,0.11,0.10]"),
-        O_STR("top-ngram", &top, "LIST", "top n-gram char ratio limits for n=2..4 [0.20,0.18,0.16]"),
-        O_INT("rep-min-words", &rep_min_words, "N", "apply the n-gram rules from N CoT words on [100]", 0, 1e12),
-        O_INT("loop-min-chars", &loop_min_chars, "N", "a looping tail must span at least N bytes [200]", 33, 1e9),
-        O_INT("loop-min-repeats", &loop_min_repeats, "N", "and hold at least N copies of its block [4]", 2, 1e6),
+        O_INT("min-chars", &min_chars, "N", "reject traces shorter than N characters", 0, 1e12),
+        O_INT("max-chars", &max_chars, "N", "reject traces longer than N characters", 1, 1e12),
+        O_INT("min-tokens", &min_tokens, "N", "reject traces with fewer tokens (when traces.n_tokens is known)", 0, 1e12),
+        O_INT("max-tokens", &max_tokens, "N", "reject traces with more tokens (when known)", 1, 1e12),
+        O_DBL("lang-ratio", &lang_ratio, "X", "minimum share of CoT words in the problem's language", 0, 1),
+        O_STR("dup-ngram", &dup, "LIST", "duplicate n-gram char fraction limits for n=5..10"),
+        O_STR("top-ngram", &top, "LIST", "top n-gram char ratio limits for n=2..4"),
+        O_INT("rep-min-words", &rep_min_words, "N", "apply the n-gram rules from N CoT words on", 0, 1e12),
+        O_INT("loop-min-chars", &loop_min_chars, "N", "a looping tail must span at least N bytes", 33, 1e9),
+        O_INT("loop-min-repeats", &loop_min_repeats, "N", "and hold at least N copies of its block", 2, 1e6),
         O_FLAG("keep-length", &keep_length, "do not reject finish_reason=length by itself"),
-        O_INT("per-problem", &per_problem, "K", "keep at most K passing traces per problem (0: no limit) [0]", 0, 1e9),
+        O_INT("per-problem", &per_problem, "K", "keep at most K passing traces per problem (0: no limit)", 0, 1e9),
         O_CHOICE("policy", &policy, "all|shortest|random", "which passing traces to keep when K is set"),
-        O_U64("seed", &seed, "S", "seed for --policy random [0]"),
-        O_INT("threads", &threads, "N", "worker threads judging in parallel (one more thread writes)", 1, 256),
+        O_U64("seed", &seed, "S", "seed for --policy random"),
+        O_INT("threads", &threads, "N", "threads judging in parallel; the first one also writes the verdicts", 1, 256),
         O_INT("report", &report, "ID", "print the report of filter ID (reasons, confusion matrix) and exit", 1, 1e18),
         O_END,
     };
@@ -104,8 +107,8 @@ int cmd_filter(int argc, char **argv) {
     if (opts_find(&spec, "seed")->set) cfg.seed = seed;
     if (opts_find(&spec, "policy")->set)
         cfg.policy = !strcmp(policy, "shortest") ? POLICY_SHORTEST : !strcmp(policy, "random") ? POLICY_RANDOM : POLICY_ALL;
-    if (dup && parse_list(dup, cfg.dup_ngram, REP_DUP_NN)) { db_close(db); return opts_error(&spec, "--dup-ngram: expected 6 comma-separated numbers in [0,1]"); }
-    if (top && parse_list(top, cfg.top_ngram, REP_TOP_NN)) { db_close(db); return opts_error(&spec, "--top-ngram: expected 3 comma-separated numbers in [0,1]"); }
+    if (opts_find(&spec, "dup-ngram")->set && parse_list(dup, cfg.dup_ngram, REP_DUP_NN)) { db_close(db); return opts_error(&spec, "--dup-ngram: expected 6 comma-separated numbers in [0,1]"); }
+    if (opts_find(&spec, "top-ngram")->set && parse_list(top, cfg.top_ngram, REP_TOP_NN)) { db_close(db); return opts_error(&spec, "--top-ngram: expected 3 comma-separated numbers in [0,1]"); }
     if (cfg.policy != POLICY_ALL && cfg.per_problem == 0) { db_close(db); return opts_error(&spec, "--policy %s needs --per-problem K", policy_name(cfg.policy)); }
     if (filter_config_validate(&cfg)) { db_close(db); return opts_error(&spec, "%s", err_msg()); }
 

@@ -2,6 +2,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "filter/run.h"
 
 /* Print a query's rows as aligned columns under a title. */
 static int print_table(sqlite3 *db, const char *title, const char *sql) {
@@ -28,19 +29,29 @@ static int print_table(sqlite3 *db, const char *title, const char *sql) {
 
 int cmd_stats(int argc, char **argv) {
     const char *db_path = "retort.db";
+    long filter_id = 0;
     opt_def opts[] = {
         O_STR("db", &db_path, "PATH", "database file"),
+        O_INT("filter", &filter_id, "ID", "print the report of filter ID instead: rejects by reason, format problems, "
+              "confusion matrix against injected faults", 1, 1e18),
         O_END,
     };
-    cmd_spec spec = {"stats", "retort stats [--db PATH]",
+    cmd_spec spec = {"stats", "retort stats [--db PATH] [--filter ID]",
                      "Print counts by table, family, split, language and injected fault.",
                      "Read-only. Everything printed here is a plain SQL query over the database;\n"
-                     "see README 'Curating with SQL' for more.",
+                     "see README 'Curating with SQL' for more. With --filter ID, print that filter's\n"
+                     "report (the same as `retort filter --report ID`).",
                      opts, 0, 0};
     CLI_PARSE(spec, argc, argv, NULL, NULL);
     sqlite3 *db;
     int rc = cli_open_db(db_path, DB_READONLY, &db);
     if (rc) return rc;
+    if (opts_find(&spec, "filter")->set) {
+        rc = filter_report_print(db, filter_id, stdout) ? EXIT_RUNTIME : EXIT_OK;
+        if (rc) err_print();
+        db_close(db);
+        return rc;
+    }
     printf("database %s (schema version %d)\n", db_path, (int)db_int(db, "PRAGMA user_version", 0));
     int bad =
         print_table(db, "tables",

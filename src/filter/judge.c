@@ -319,6 +319,15 @@ void judge_trace(judge_ctx *j, const judge_input *in, verdict_t *v) {
     v->pass = r == 0;
 }
 
+static void put_int(strbuf *b, int64_t x) {
+    char tmp[24];
+    int n = 0;
+    uint64_t u = x < 0 ? -(uint64_t)x : (uint64_t)x;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (x < 0) sb_putc(b, '-');
+    while (n) sb_putc(b, tmp[--n]);
+}
+
 /* Fixed three decimals without printf: this runs once per trace. */
 static void put_milli(strbuf *b, double x) {
     if (!(x == x)) { sb_puts(b, "null"); return; }
@@ -336,10 +345,17 @@ static void put_milli(strbuf *b, double x) {
 }
 
 void verdict_measures(const verdict_t *v, strbuf *b) {
-    if (!v->rep_measured) { sb_printf(b, "{\"words\":%lld}", (long long)v->n_words); return; }
+    if (!v->rep_measured) {
+        sb_puts(b, "{\"words\":");
+        put_int(b, v->n_words);
+        sb_putc(b, '}');
+        return;
+    }
     sb_puts(b, "{\"dup\":[");
     for (int k = 0; k < REP_DUP_NN; k++) { if (k) sb_putc(b, ','); put_milli(b, v->dup[k]); }
     sb_puts(b, "],\"top\":[");
     for (int k = 0; k < REP_TOP_NN; k++) { if (k) sb_putc(b, ','); put_milli(b, v->top[k]); }
-    sb_printf(b, "],\"words\":%lld}", (long long)v->n_words);
+    sb_puts(b, "],\"words\":");
+    put_int(b, v->n_words);
+    sb_putc(b, '}');
 }

@@ -21,6 +21,7 @@ int64_t filter_pending(sqlite3 *db, int64_t filter_id);
 typedef struct {
     int64_t judged, passed, kept, updated;
     double seconds;
+    double wait_seconds;    /* summed over threads: blocked on the queue between judging and writing */
 } filter_stats;
 
 /* Judge pending traces. db_path is opened once per worker (read-only); db is

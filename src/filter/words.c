@@ -24,12 +24,20 @@ void cot_words_free(cot_words *c) {
     memset(c, 0, sizeof *c);
 }
 
+/* mix64 of core/hash.c, inlined: it runs once per word. */
+static inline uint64_t word_mix(uint64_t x) {
+    x ^= x >> 33; x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33; x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
 static inline void push(cot_words *c, uint64_t h, uint32_t nchars, unsigned script, unsigned target) {
     if (c->n == c->cap) {
         c->cap = c->cap ? c->cap * 2 : 1024;
         c->w = xrealloc(c->w, c->cap * sizeof *c->w);
     }
-    c->w[c->n++] = (word_t){.h = mix64(h ^ script), .nchars = nchars, .script = script};
+    c->w[c->n++] = (word_t){.h = word_mix(h ^ script), .nchars = nchars, .script = script};
     if (script & target) c->n_target++;
     else c->n_other++;
 }
