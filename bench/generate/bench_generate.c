@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include "core/db.h"
 #include "core/err.h"
 #include "generate/generate.h"
@@ -20,6 +21,14 @@ static double now(void) {
     return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
+/* CPU seconds (user + system) of this process so far: on a shared machine the
+ * wall clock says how much CPU the run was given, the CPU time what it used. */
+static double cpu(void) {
+    struct rusage u;
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_utime.tv_usec * 1e-6 + u.ru_stime.tv_sec + u.ru_stime.tv_usec * 1e-6;
+}
+
 static void rm_db(const char *p) {
     char b[4200];
     unlink(p);
@@ -29,7 +38,8 @@ static void rm_db(const char *p) {
 
 /* The ceiling: the same number of problem and trace rows, of the measured
  * average sizes, through the same statements and transaction size. */
-static double raw_inserts(const char *path, long problems, long samples, long batch, size_t plen, size_t tlen) {
+static double raw_inserts(const char *path, long problems, long samples, long batch, size_t plen, size_t tlen,
+                          double *cpu_s) {
     sqlite3 *db;
     rm_db(path);
     if (db_open(path, DB_CREATE, &db)) { err_print(); exit(1); }
@@ -42,7 +52,7 @@ static double raw_inserts(const char *path, long problems, long samples, long ba
                    "difficulty, reasoning, split, source, run_id) VALUES (?,'arith','expr','en',?,'42','number','{}',2,1,'train','synthetic',NULL)", &ip);
     db_prepare(db, "INSERT OR IGNORE INTO traces(problem_id, teacher_id, sample_index, text, finish_reason, "
                    "think_prefilled, latency_ms, injected, run_id) VALUES (?,1,?,?,'stop',0,0.01,'',NULL)", &it);
-    double t0 = now();
+    double t0 = now(), c0 = cpu();
     db_begin(db);
     for (long i = 0; i < problems; i++) {
         char h[33];
@@ -61,6 +71,7 @@ static double raw_inserts(const char *path, long problems, long samples, long ba
     }
     db_commit(db);
     double dt = now() - t0;
+    *cpu_s = cpu() - c0;
     sqlite3_finalize(ip); sqlite3_finalize(it);
     db_close(db);
     free(prompt); free(text);
@@ -83,31 +94,39 @@ int main(int argc, char **argv) {
     o.count = problems;
     o.samples = samples;
     o.quiet = 1;
-    double gen[50], raw[50];
+    double gen[50], raw[50], gen_cpu[50], raw_cpu[50];
     size_t plen = 0, tlen = 0;
     for (int r = 0; r < runs; r++) {
         rm_db(path);
         sqlite3 *db;
         if (db_open(path, DB_CREATE, &db)) { err_print(); return 1; }
         generate_result res;
-        double t0 = now();
+        double t0 = now(), c0 = cpu();
         if (generate_run(db, &o, 0, &res)) { err_print(); return 1; }
         gen[r] = now() - t0;
+        gen_cpu[r] = cpu() - c0;
         plen = (size_t)db_int(db, "SELECT avg(length(CAST(prompt AS BLOB))) FROM problems", 0);
         tlen = (size_t)db_int(db, "SELECT avg(length(CAST(text AS BLOB))) FROM traces", 0);
         db_close(db);
-        raw[r] = raw_inserts(rawpath, problems, samples, o.batch, plen, tlen);
-        fprintf(stderr, "run %d: generate %.2fs, raw inserts %.2fs\n", r + 1, gen[r], raw[r]);
+        raw[r] = raw_inserts(rawpath, problems, samples, o.batch, plen, tlen, &raw_cpu[r]);
+        fprintf(stderr, "run %d: generate %.2fs (cpu %.2fs), raw inserts %.2fs (cpu %.2fs)\n", r + 1, gen[r], gen_cpu[r],
+                raw[r], raw_cpu[r]);
     }
     rm_db(rawpath);
     double traces = (double)problems * samples;
     double g = bench_median(gen, runs), w = bench_median(raw, runs);
+    double gc = bench_median(gen_cpu, runs), wc = bench_median(raw_cpu, runs);
+    double load[1] = {0};
+    getloadavg(load, 1);
     bench_print_machine(stdout);
     printf("workload: %ld problems x %ld samples = %.0f traces (arith defaults), avg trace %zu bytes, prompt %zu bytes\n",
            problems, samples, traces, tlen, plen);
     printf("generate:            %9.0f traces/s  (median of %d runs, %.2f s)\n", traces / g, runs, g);
     printf("ceiling (raw insert): %9.0f traces/s  (same rows, schema, batching; %.2f s)\n", traces / w, w);
     printf("ratio to ceiling:     %9.2f\n", w / g);
+    printf("per CPU-second:       %9.0f traces/s generate, %.0f raw (cpu %.2f s / %.2f s; load average %.1f:\n"
+           "                      on a busy machine the wall clock measures the CPU the run was given)\n",
+           traces / gc, traces / wc, gc, wc, load[0]);
     printf("database left at %s\n", path);
     return 0;
 }
