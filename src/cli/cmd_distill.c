@@ -115,6 +115,30 @@ int cmd_distill(int argc, char **argv) {
 
     model_t m;
     model_config c;
+    /* refuse before allocating anything when training this shape cannot fit */
+    {
+        model_config e;
+        int have = is_dir(init) ? ckpt_load_config(init, &e) == 0 : model_preset(init, &e) == 0;
+        if (have) {
+            if (!is_dir(init) && (!strcmp(init, "tiny") || !strcmp(init, "small")) && ts.vocab_size) e.V = (int)ts.vocab_size;
+            size_t need = model_mem_estimate(&e, (int)(batch * seq_len), (int)seq_len, 1, 1);
+            FILE *f = fopen("/proc/meminfo", "r");
+            size_t kb = 0;
+            char line[256];
+            while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
+            if (f) fclose(f);
+            fprintf(stderr, "retort: %s: %.1fM parameters; training with %ld tokens per micro-batch needs about %.2f GiB "
+                            "(fp32 weights, grads, AdamW m+v, activations); %.2f GiB available\n",
+                    init, model_param_count(&e) / 1e6, batch * seq_len, need / 1073741824.0, kb / 1048576.0);
+            if (kb && need > kb * 1024) {
+                fprintf(stderr, "retort: error: %s does not fit: about %.2f GiB needed, %.2f GiB available; use a smaller "
+                                "preset, --batch or --seq-len\n", init, need / 1073741824.0, kb / 1048576.0);
+                tokset_free(&ts);
+                return EXIT_RUNTIME;
+            }
+        }
+    }
     if (is_dir(init)) {
         if (ckpt_load(init, &m)) { err_print(); tokset_free(&ts); return EXIT_RUNTIME; }
     } else {
@@ -125,7 +149,6 @@ int cmd_distill(int argc, char **argv) {
         if ((!strcmp(init, "tiny") || !strcmp(init, "small")) && ts.vocab_size) c.V = (int)ts.vocab_size;
         if (ts.bos_id != TOKSET_NONE) c.bos = (int)ts.bos_id;
         if (ts.eos_id != TOKSET_NONE) c.eos = (int)ts.eos_id;
-        fprintf(stderr, "retort: %s: %.2fM parameters\n", init, model_param_count(&c) / 1e6);
         if (model_create(&m, &c)) { err_print(); tokset_free(&ts); return EXIT_RUNTIME; }
         model_init_random(&m, seed);
     }
