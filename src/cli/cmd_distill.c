@@ -10,14 +10,7 @@
 #include "distill/ckpt.h"
 #include "distill/model.h"
 #include "distill/train.h"
-/* The tokenizer stage is developed on its own branch; the --mix path compiles
- * in as soon as its header is in the tree. */
-#if defined(__has_include)
-#if __has_include("tokenizer/tokenize.h")
 #include "tokenizer/tokenize.h"
-#define HAVE_TOKENIZE_MIX 1
-#endif
-#endif
 
 static int is_dir(const char *p) {
     struct stat st;
@@ -84,7 +77,6 @@ int cmd_distill(int argc, char **argv) {
     if (data) {
         if (tokset_read(data, &ts)) { err_print(); return EXIT_RUNTIME; }
     } else {
-#ifdef HAVE_TOKENIZE_MIX
         sqlite3 *tdb;
         int orc = cli_open_db(db_path, 0, &tdb);
         if (orc) return orc;
@@ -101,16 +93,6 @@ int cmd_distill(int argc, char **argv) {
         db_close(tdb);
         fprintf(stderr, "retort: tokenized mix %s: %llu samples, %llu tokens\n", mix, (unsigned long long)ts.n_samples,
                 (unsigned long long)ts.n_tokens);
-#else
-        /* TODO(tokenizer): this branch lacks src/tokenizer/tokenize.h; once it is
-         * merged the block above compiles in. Until then `retort tokenize`
-         * writes a token file for --data. */
-        (void)template_name;
-        (void)system_prompt;
-        fprintf(stderr, "retort: error: --mix needs the tokenizer stage, which this build lacks; run `retort tokenize` "
-                        "and pass its token file with --data\n");
-        return EXIT_RUNTIME;
-#endif
     }
 
     model_t m;

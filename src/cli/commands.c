@@ -5,6 +5,9 @@
 const struct command commands[] = {
     {"init", cmd_init, "create or migrate a database"},
     {"generate", cmd_generate, "make problems with exact answers and sample teacher traces"},
+    {"filter", cmd_filter, "judge traces: answer, format, language, repetition, length, dedup; keep per problem"},
+    {"tokenizer", cmd_tokenizer, "encode, decode and train byte-level BPE tokenizers (tokenizer.json)"},
+    {"tokenize", cmd_tokenize, "render a mix through a chat template into a token file"},
     {"distill", cmd_distill, "fine-tune a student on a mix (SFT) and write a Hugging Face checkpoint"},
     {"model", cmd_model, "inspect a student checkpoint: shapes, logits, one training step"},
     {"stats", cmd_stats, "print counts by table, family, split, language and fault"},

@@ -17,6 +17,9 @@ const struct command *command_find(const char *name);
 int cmd_init(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_filter(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_distill(int argc, char **argv);
 
