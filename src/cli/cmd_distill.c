@@ -19,7 +19,7 @@ static int is_dir(const char *p) {
 
 int cmd_distill(int argc, char **argv) {
     const char *db_path = "retort.db", *mix = NULL, *tokenizer = NULL, *data = NULL, *init = "small", *out = NULL;
-    const char *save_dtype = "bf16", *template_name = NULL, *system_prompt = NULL;
+    const char *save_dtype = "bf16", *template_name = "r1", *system_prompt = NULL;
     long seq_len = 1024, batch = 4, accum = 1, steps = 0, eval_every = 0, save_every = 0, threads = 0;
     double epochs = 1, lr = 1e-4, min_lr_ratio = 0, warmup = 0.03, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0.01,
            clip = 1.0;
@@ -29,7 +29,7 @@ int cmd_distill(int argc, char **argv) {
         O_STR("db", &db_path, "PATH", "database: train_runs/train_log rows are written here"),
         O_STR("mix", &mix, "NAME", "the mix to train on (tokenized with --tokenizer)"),
         O_STR("tokenizer", &tokenizer, "DIR", "tokenizer directory (tokenizer.json); copied into the checkpoint"),
-        O_STR("template", &template_name, "NAME", "chat template for --mix (default: the tokenizer's)"),
+        O_CHOICE("template", &template_name, "r1|chatml|llama3", "chat template that renders --mix samples"),
         O_STR("system", &system_prompt, "TEXT", "system turn for --mix (default: none, as R1 recommends)"),
         O_STR("data", &data, "FILE", "instead of --mix: a token file written by `retort tokenize`"),
         O_STR("init", &init, "PRESET|DIR", "start from a preset (random init) or a checkpoint directory"),
