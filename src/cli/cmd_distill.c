@@ -19,7 +19,7 @@ static int is_dir(const char *p) {
 
 int cmd_distill(int argc, char **argv) {
     const char *db_path = "retort.db", *mix = NULL, *tokenizer = NULL, *data = NULL, *init = "small", *out = NULL;
-    const char *save_dtype = "bf16", *template_name = NULL, *system_prompt = NULL;
+    const char *save_dtype = "bf16", *template_name = "r1", *system_prompt = NULL;
     long seq_len = 1024, batch = 4, accum = 1, steps = 0, eval_every = 0, save_every = 0, threads = 0;
     double epochs = 1, lr = 1e-4, min_lr_ratio = 0, warmup = 0.03, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0.01,
            clip = 1.0;
@@ -29,7 +29,7 @@ int cmd_distill(int argc, char **argv) {
         O_STR("db", &db_path, "PATH", "database: train_runs/train_log rows are written here"),
         O_STR("mix", &mix, "NAME", "the mix to train on (tokenized with --tokenizer)"),
         O_STR("tokenizer", &tokenizer, "DIR", "tokenizer directory (tokenizer.json); copied into the checkpoint"),
-        O_STR("template", &template_name, "NAME", "chat template for --mix (default: the tokenizer's)"),
+        O_CHOICE("template", &template_name, "r1|chatml|llama3", "chat template that renders --mix samples"),
         O_STR("system", &system_prompt, "TEXT", "system turn for --mix (default: none, as R1 recommends)"),
         O_STR("data", &data, "FILE", "instead of --mix: a token file written by `retort tokenize`"),
         O_STR("init", &init, "PRESET|DIR", "start from a preset (random init) or a checkpoint directory"),
@@ -97,6 +97,30 @@ int cmd_distill(int argc, char **argv) {
 
     model_t m;
     model_config c;
+    /* refuse before allocating anything when training this shape cannot fit */
+    {
+        model_config e;
+        int have = is_dir(init) ? ckpt_load_config(init, &e) == 0 : model_preset(init, &e) == 0;
+        if (have) {
+            if (!is_dir(init) && (!strcmp(init, "tiny") || !strcmp(init, "small")) && ts.vocab_size) e.V = (int)ts.vocab_size;
+            size_t need = model_mem_estimate(&e, (int)(batch * seq_len), (int)seq_len, 1, 1);
+            FILE *f = fopen("/proc/meminfo", "r");
+            size_t kb = 0;
+            char line[256];
+            while (f && fgets(line, sizeof line, f))
+                if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
+            if (f) fclose(f);
+            fprintf(stderr, "retort: %s: %.1fM parameters; training with %ld tokens per micro-batch needs about %.2f GiB "
+                            "(fp32 weights, grads, AdamW m+v, activations); %.2f GiB available\n",
+                    init, model_param_count(&e) / 1e6, batch * seq_len, need / 1073741824.0, kb / 1048576.0);
+            if (kb && need > kb * 1024) {
+                fprintf(stderr, "retort: error: %s does not fit: about %.2f GiB needed, %.2f GiB available; use a smaller "
+                                "preset, --batch or --seq-len\n", init, need / 1073741824.0, kb / 1048576.0);
+                tokset_free(&ts);
+                return EXIT_RUNTIME;
+            }
+        }
+    }
     if (is_dir(init)) {
         if (ckpt_load(init, &m)) { err_print(); tokset_free(&ts); return EXIT_RUNTIME; }
     } else {
@@ -107,7 +131,6 @@ int cmd_distill(int argc, char **argv) {
         if ((!strcmp(init, "tiny") || !strcmp(init, "small")) && ts.vocab_size) c.V = (int)ts.vocab_size;
         if (ts.bos_id != TOKSET_NONE) c.bos = (int)ts.bos_id;
         if (ts.eos_id != TOKSET_NONE) c.eos = (int)ts.eos_id;
-        fprintf(stderr, "retort: %s: %.2fM parameters\n", init, model_param_count(&c) / 1e6);
         if (model_create(&m, &c)) { err_print(); tokset_free(&ts); return EXIT_RUNTIME; }
         model_init_random(&m, seed);
     }

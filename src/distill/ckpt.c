@@ -113,7 +113,7 @@ int model_config_parse(const char *json, const char *path, model_config *c, char
     jint(o, "max_position_embeddings", &c->max_pos);
     jdbl(o, "rms_norm_eps", &c->eps);
     jdbl(o, "initializer_range", &c->init_std);
-    c->tied = c->arch == ARCH_LLAMA ? 0 : 1; /* the classes' defaults differ: Qwen2 ties unless told */
+    c->tied = 0; /* Qwen2Config and LlamaConfig both default to untied; Qwen2.5 configs say true explicitly */
     const cJSON *tie = cJSON_GetObjectItemCaseSensitive(o, "tie_word_embeddings");
     if (cJSON_IsBool(tie)) c->tied = cJSON_IsTrue(tie);
     if (c->arch == ARCH_LLAMA) {

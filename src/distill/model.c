@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <cblas.h>
 #include "distill/model.h"
+#include "distill/par.h"
 #include "core/err.h"
 #include "core/rng.h"
 
@@ -151,7 +152,7 @@ static size_t act_floats_per_token(const model_config *c) {
     size_t qd = (size_t)c->nh * c->hd, kvd = (size_t)c->nkv * c->hd, H = c->H, I = c->I, L = c->L;
     size_t QKV = qd + 2 * kvd;
     size_t kept = (L + 1) * H + L * (H + 1 + QKV + qd + H + H + 1 + 2 * I + I) + H + 1;
-    size_t scratch = 2 * H + QKV + qd + I + 2 * I;
+    size_t scratch = 2 * H + QKV + qd + I + 2 * I + 2; /* + per-row loss (double) */
     size_t head = 2 * H + (size_t)c->V; /* xrows, dxrows, logits when every position has a target */
     return kept + scratch + head;
 }
@@ -161,7 +162,7 @@ size_t model_mem_estimate(const model_config *c, int n_tokens, int doc_len, int 
     size_t bufs = 1 + (train ? 1 : 0) + (optimizer ? 2 : 0);
     size_t docs = n_tokens / (doc_len > 0 ? doc_len : 1) + 1;
     int dl = doc_len > 0 ? doc_len : 1;
-    size_t att = docs * op_attention_floats(&dl, 1, c->nh) * c->L + op_attention_scratch(dl);
+    size_t att = docs * op_attention_floats(&dl, 1, c->nh) * c->L + op_attention_scratch(dl, c->nh);
     size_t rope = (size_t)(doc_len + 1) * c->hd;
     return sizeof(float) * (P * bufs + (size_t)n_tokens * act_floats_per_token(c) + att + rope);
 }
@@ -226,7 +227,7 @@ void model_free(model_t *m) {
     free_acts(m);
     free(m->params); free(m->grads); free(m->m); free(m->v);
     free(m->tensors); free(m->w.layers); free(m->g.layers);
-    free(m->rope_cos); free(m->rope_sin);
+    free(m->rope_cos); free(m->rope_sin); free(m->nll);
     free(m->b.ids); free(m->b.doc_len); free(m->b.pos); free(m->b.rows); free(m->b.tgt);
     memset(m, 0, sizeof *m);
 }
@@ -334,8 +335,9 @@ void model_reserve(model_t *m, int n_tokens, int doc_len) {
     a->dao = xmalloc(sizeof(float) * N * qd);
     a->dh = xmalloc(sizeof(float) * N * I);
     a->dgu = xmalloc(sizeof(float) * N * 2 * I);
-    a->dS = xmalloc(sizeof(float) * op_attention_scratch(doc_len));
+    a->dS = xmalloc(sizeof(float) * op_attention_scratch(doc_len, c->nh));
     a->dxrows = xmalloc(sizeof(float) * N * H);
+    m->nll = xrealloc(m->nll, sizeof(double) * N);
     m->b.ids = xrealloc(m->b.ids, sizeof(uint32_t) * N);
     m->b.pos = xrealloc(m->b.pos, sizeof(int32_t) * N);
     m->b.rows = xrealloc(m->b.rows, sizeof(int32_t) * N);
@@ -343,6 +345,43 @@ void model_reserve(model_t *m, int n_tokens, int doc_len) {
 }
 
 /* ---- forward ---- */
+typedef struct {
+    float *z;
+    const int32_t *tgt;
+    int V;
+    double *nll;
+    float scale;
+} head_ctx;
+
+/* softmax in place and the negative log-likelihood of each row's target */
+static void head_softmax_rows(void *p, int r0, int r1, int tid) {
+    (void)tid;
+    head_ctx *c = p;
+    for (int r = r0; r < r1; r++) {
+        float *z = c->z + (size_t)r * c->V;
+        float mx = -INFINITY;
+        for (int i = 0; i < c->V; i++) mx = z[i] > mx ? z[i] : mx;
+        float sum = 0.0f;
+        for (int i = 0; i < c->V; i++) {
+            z[i] = expf(z[i] - mx);
+            sum += z[i];
+        }
+        float inv = 1.0f / sum;
+        for (int i = 0; i < c->V; i++) z[i] *= inv;
+        c->nll[r] = -log((double)z[c->tgt[r]]);
+    }
+}
+
+/* dlogits = (softmax - onehot) * scale, in place */
+static void head_dlogits_rows(void *p, int r0, int r1, int tid) {
+    (void)tid;
+    head_ctx *c = p;
+    for (int r = r0; r < r1; r++) {
+        float *z = c->z + (size_t)r * c->V;
+        z[c->tgt[r]] -= 1.0f;
+        for (int i = 0; i < c->V; i++) z[i] *= c->scale;
+    }
+}
 double model_forward(model_t *m, const uint32_t *ids, int N, const int *doc_len, int ndocs, const int32_t *targets,
                      int *n_targets, float *logits_out) {
     const model_config *c = &m->c;
@@ -414,20 +453,10 @@ double model_forward(model_t *m, const uint32_t *ids, int N, const int *doc_len,
         memcpy(logits_out, a->logits, sizeof(float) * M * V);
         return 0.0;
     }
+    head_ctx hc = {.z = a->logits, .tgt = b->tgt, .V = V, .nll = m->nll};
+    par_for(M, 4, head_softmax_rows, &hc);
     double loss = 0.0;
-    for (int r = 0; r < M; r++) {
-        float *z = a->logits + (size_t)r * V;
-        float mx = -INFINITY;
-        for (int i = 0; i < V; i++) mx = z[i] > mx ? z[i] : mx;
-        float sum = 0.0f;
-        for (int i = 0; i < V; i++) {
-            z[i] = expf(z[i] - mx);
-            sum += z[i];
-        }
-        float inv = 1.0f / sum;
-        for (int i = 0; i < V; i++) z[i] *= inv;
-        loss -= log((double)z[b->tgt[r]]);
-    }
+    for (int r = 0; r < M; r++) loss += hc.nll[r]; /* in row order: independent of the thread count */
     return loss;
 }
 
@@ -440,12 +469,8 @@ void model_backward(model_t *m, float loss_scale) {
     int QKV = qd + 2 * kvd;
     model_w *g = &m->g;
 
-    /* dlogits = (softmax - onehot) * scale, in place */
-    for (int r = 0; r < M; r++) {
-        float *z = a->logits + (size_t)r * V;
-        z[b->tgt[r]] -= 1.0f;
-        for (int i = 0; i < V; i++) z[i] *= loss_scale;
-    }
+    head_ctx hc = {.z = a->logits, .tgt = b->tgt, .V = V, .scale = loss_scale};
+    par_for(M, 4, head_dlogits_rows, &hc);
     float *dres = a->d1; /* gradient of the residual stream, walked back through the layers */
     memset(a->d2, 0, sizeof(float) * N * H);
     if (M) {
@@ -490,31 +515,83 @@ void model_backward(model_t *m, float loss_scale) {
 
 void model_zero_grad(model_t *m) { memset(m->grads, 0, sizeof(float) * m->nparams); }
 
+/* Sums over fixed blocks, combined in block order: the same result for any
+ * thread count. */
+#define NORM_BLOCK 65536
+typedef struct {
+    const float *g;
+    float *gw;
+    size_t n;
+    double *part;
+    float s;
+} vec_ctx;
+
+static void norm_blocks(void *p, int b0, int b1, int tid) {
+    (void)tid;
+    vec_ctx *c = p;
+    for (int b = b0; b < b1; b++) {
+        size_t i0 = (size_t)b * NORM_BLOCK, i1 = i0 + NORM_BLOCK < c->n ? i0 + NORM_BLOCK : c->n;
+        double s = 0.0;
+        for (size_t i = i0; i < i1; i++) s += (double)c->g[i] * c->g[i];
+        c->part[b] = s;
+    }
+}
+
 double model_grad_norm(const model_t *m) {
+    int nb = (int)((m->nparams + NORM_BLOCK - 1) / NORM_BLOCK);
+    vec_ctx c = {.g = m->grads, .n = m->nparams, .part = xmalloc(sizeof(double) * (nb + 1))};
+    par_for(nb, 1, norm_blocks, &c);
     double s = 0.0;
-    for (size_t i = 0; i < m->nparams; i++) s += (double)m->grads[i] * m->grads[i];
+    for (int b = 0; b < nb; b++) s += c.part[b];
+    free(c.part);
     return sqrt(s);
 }
 
+static void scale_blocks(void *p, int b0, int b1, int tid) {
+    (void)tid;
+    vec_ctx *c = p;
+    size_t i0 = (size_t)b0 * NORM_BLOCK, i1 = (size_t)b1 * NORM_BLOCK < c->n ? (size_t)b1 * NORM_BLOCK : c->n;
+    for (size_t i = i0; i < i1; i++) c->gw[i] *= c->s;
+}
+
 void model_scale_grads(model_t *m, float s) {
-    for (size_t i = 0; i < m->nparams; i++) m->grads[i] *= s;
+    int nb = (int)((m->nparams + NORM_BLOCK - 1) / NORM_BLOCK);
+    vec_ctx c = {.gw = m->grads, .n = m->nparams, .s = s};
+    par_for(nb, 1, scale_blocks, &c);
+}
+
+typedef struct {
+    float *p, *g, *m, *v;
+    float decay, b1, b2, step, bc2s, eps;
+} adam_ctx;
+
+static void adam_range(void *p, int a, int b, int tid) {
+    (void)tid;
+    adam_ctx *c = p;
+    for (int i = a; i < b; i++) {
+        /* torch.optim.AdamW: decoupled decay, then the Adam update with
+         * denom = sqrt(v)/sqrt(bc2) + eps and step lr/bc1 */
+        c->p[i] *= c->decay;
+        c->m[i] = c->b1 * c->m[i] + (1.0f - c->b1) * c->g[i];
+        c->v[i] = c->b2 * c->v[i] + (1.0f - c->b2) * c->g[i] * c->g[i];
+        c->p[i] -= c->step * c->m[i] / (sqrtf(c->v[i]) / c->bc2s + c->eps);
+    }
 }
 
 void model_adamw(model_t *m, float lr, float b1, float b2, float eps, float wd, int decay_all) {
     m->adam_t++;
     double bc1 = 1.0 - pow(b1, (double)m->adam_t), bc2 = 1.0 - pow(b2, (double)m->adam_t);
-    float step = (float)(lr / bc1), bc2s = (float)sqrt(bc2);
     for (int ti = 0; ti < m->ntensors; ti++) {
         const model_tensor *t = &m->tensors[ti];
-        float decay = (decay_all || t->is_matrix) ? 1.0f - lr * wd : 1.0f;
-        float *p = m->params + t->off, *g = m->grads + t->off, *mm = m->m + t->off, *vv = m->v + t->off;
-        for (size_t i = 0; i < t->n; i++) {
-            /* torch.optim.AdamW: decoupled decay, then the Adam update with
-             * denom = sqrt(v)/sqrt(bc2) + eps and step lr/bc1 */
-            p[i] *= decay;
-            mm[i] = b1 * mm[i] + (1.0f - b1) * g[i];
-            vv[i] = b2 * vv[i] + (1.0f - b2) * g[i] * g[i];
-            p[i] -= step * mm[i] / (sqrtf(vv[i]) / bc2s + eps);
+        adam_ctx c = {.p = m->params + t->off, .g = m->grads + t->off, .m = m->m + t->off, .v = m->v + t->off,
+                      .decay = (decay_all || t->is_matrix) ? 1.0f - lr * wd : 1.0f, .b1 = b1, .b2 = b2,
+                      .step = (float)(lr / bc1), .bc2s = (float)sqrt(bc2), .eps = eps};
+        /* elementwise: any split gives the same bits */
+        for (size_t off = 0; off < t->n; off += 1u << 30) {
+            size_t n = t->n - off < (1u << 30) ? t->n - off : (1u << 30);
+            adam_ctx cc = c;
+            cc.p += off; cc.g += off; cc.m += off; cc.v += off;
+            par_for((int)n, 4096, adam_range, &cc);
         }
     }
 }
@@ -525,4 +602,5 @@ void model_set_threads(int n) {
         n = np > 0 ? (int)np : 1;
     }
     openblas_set_num_threads(n);
+    par_set_threads(n);
 }

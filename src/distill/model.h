@@ -119,6 +119,7 @@ typedef struct {
     model_acts a;
     model_batch b;
     int64_t adam_t;                  /* AdamW steps taken */
+    double *nll;                     /* [cap] per-row loss of the last forward */
 } model_t;
 
 /* Config helpers. */
@@ -170,7 +171,8 @@ void model_scale_grads(model_t *m, float s);
  * embeddings only (HF Trainer). */
 void model_adamw(model_t *m, float lr, float b1, float b2, float eps, float wd, int decay_all);
 
-/* Threads for OpenBLAS (our own loops stay on the calling thread). 0 = nproc. */
+/* Threads for OpenBLAS and for our own elementwise loops (src/distill/par.c),
+ * which take turns: OpenBLAS is only called between parallel loops. 0 = nproc. */
 void model_set_threads(int n);
 
 /* The individual operations, exposed for tests. Shapes in comments. */
@@ -196,7 +198,7 @@ void op_attention_bwd(float *dq, float *dk, float *dv, float *dS, const float *d
                       const float *q, const float *k, const float *v, int ld, const int *doc_len, int ndocs,
                       int nh, int nkv, int hd);
 size_t op_attention_floats(const int *doc_len, int ndocs, int nh);
-size_t op_attention_scratch(int doc_len);
+size_t op_attention_scratch(int doc_len, int nh);
 /* Rope tables for positions [0, len). */
 void rope_tables(const model_config *c, int len, float *cos, float *sin);
 

@@ -442,7 +442,9 @@ int distill_train(model_t *m, const tokset_t *ts, train_opts *o) {
             sqlite3_bind_double(ins, 11, el);
             if (sqlite3_step(ins) != SQLITE_DONE) msg("train_log: %s", sqlite3_errmsg(o->db));
         }
-        if (o->progress) {
+        /* on a terminal the line rewrites itself every step; in a log, about 50 lines a run */
+        int every = total / 50 > 1 ? total / 50 : 1;
+        if (o->progress && (tty || do_eval || done % every == 0 || done == total)) {
             char eta[32];
             double avg = tokens_done / (el > 0 ? el : 1e-9);
             fmt_dur(el / (done - start) * (total - done), eta, sizeof eta);

@@ -62,4 +62,6 @@ check "unknown preset exits 2" "[ $rc -eq 2 ] && grep -q -- --init $W/e2"
 check "missing token file exits 1 naming it" "[ $rc -eq 1 ] && grep -q missing.tok $W/e3"
 "$R" model bench --preset llama-3.1-8b --tokens 4096 --optimizer >/dev/null 2>"$W/e4"; rc=$?
 check "a model that does not fit is refused" "[ $rc -eq 1 ] && grep -q 'refusing' $W/e4"
+"$R" distill --db "$W/t.db" --data "$W/data.tok" --init llama-3.1-8b --out "$W/big" 2>"$W/e5"; rc=$?
+check "training an 8B shape is refused before allocating" "[ $rc -eq 1 ] && grep -q 'does not fit' $W/e5 && [ ! -d $W/big ]"
 exit $fail

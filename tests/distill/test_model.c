@@ -232,6 +232,49 @@ static void config_forms(void) {
     CHECK(model_preset("nope", &p) != 0);
 }
 
+/* Our loops split work so that results do not depend on the thread count:
+ * a forward+backward with 1 and with 3 threads gives the same bits. */
+static void thread_independence(void) {
+    model_config c = tiny(ARCH_LLAMA);
+    c.H = 32; c.I = 48; c.hd = 8;
+    float *g1 = NULL;
+    double l1 = 0;
+    for (int th = 1; th <= 3; th += 2) {
+        model_set_threads(th);
+        openblas_set_num_threads(1); /* OpenBLAS's own split is not ours to test */
+        model_t m;
+        model_create(&m, &c);
+        model_init_random(&m, 8);
+        model_alloc_train(&m, 1);
+        enum { S = 6, T = 150 }; /* > 128: two attention row blocks */
+        static uint32_t tok[S * T];
+        static int32_t tg[S * T];
+        int dl[S];
+        for (int i = 0; i < S * T; i++) tok[i] = (uint32_t)((i * 31 + 7) % c.V);
+        for (int s = 0; s < S; s++) dl[s] = T;
+        for (int i = 0; i < S * T; i++) tg[i] = (i % T) < T - 1 && i % 3 ? (int32_t)tok[i + 1] : -1;
+        int M;
+        double l = model_forward(&m, tok, S * T, dl, S, tg, &M, NULL);
+        model_backward(&m, 1.0f / M);
+        double gn = model_grad_norm(&m);
+        model_adamw(&m, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 0);
+        if (!g1) {
+            g1 = malloc(m.nparams * 4 * 2);
+            memcpy(g1, m.grads, m.nparams * 4);
+            memcpy(g1 + m.nparams, m.params, m.nparams * 4);
+            l1 = l + gn;
+        } else {
+            CHECK(l + gn == l1);
+            CHECK(memcmp(g1, m.grads, m.nparams * 4) == 0);
+            CHECK(memcmp(g1 + m.nparams, m.params, m.nparams * 4) == 0);
+        }
+        model_free(&m);
+    }
+    free(g1);
+    model_set_threads(1);
+    openblas_set_num_threads(1);
+}
+
 int main(void) {
     openblas_set_num_threads(1);
     char tmp[] = "/tmp/retort-distill-XXXXXX";
@@ -242,6 +285,7 @@ int main(void) {
     overfit();
     checkpoints(tmp);
     config_forms();
+    thread_independence();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
     if (system(cmd)) {}

@@ -202,7 +202,7 @@ static void test_attention(int ndocs, const int *docs, int fd_all) {
     CHECKF(worst < 1e-5, "attention forward vs naive: %.3g", worst);
     int maxdoc = 0;
     for (int d = 0; d < ndocs; d++) maxdoc = docs[d] > maxdoc ? docs[d] : maxdoc;
-    float *g = calloc((size_t)a.N * a.ld, sizeof(float)), *dS = malloc(sizeof(float) * op_attention_scratch(maxdoc));
+    float *g = calloc((size_t)a.N * a.ld, sizeof(float)), *dS = malloc(sizeof(float) * op_attention_scratch(maxdoc, a.nh));
     op_attention_bwd(g, g + qd, g + qd + kvd, dS, a.R, a.att, a.qkv, a.qkv + qd, a.qkv + qd + kvd, a.ld, docs, ndocs,
                      a.nh, a.nkv, a.hd);
     if (fd_all) fd_check("attention dq/dk/dv", a.qkv, g, (size_t)a.N * a.ld, att_loss, &a, 1e-2f);
