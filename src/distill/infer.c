@@ -76,6 +76,20 @@ static void reserve(kv_cache *kv, const model_config *c, int N, int rows) {
     }
 }
 
+/* out[N,O] = x[N,I] W[O,I]^T (+ beta * out) (+ b). For a handful of rows sgemv
+ * wins: OpenBLAS's sgemm packs the whole weight matrix on every call, which at
+ * N = 1 costs about 4x the multiply itself (measured: 7.8 vs 31 GFLOP/s). */
+static void linear(float *out, const float *x, const float *W, const float *b, int N, int I, int O, float beta) {
+    if (N < 4)
+        for (int t = 0; t < N; t++)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, O, I, 1.0f, W, I, x + (size_t)t * I, 1, beta, out + (size_t)t * O, 1);
+    else
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, O, I, 1.0f, x, I, W, I, beta, out, O);
+    if (b)
+        for (int t = 0; t < N; t++)
+            for (int o = 0; o < O; o++) out[(size_t)t * O + o] += b[o];
+}
+
 int model_decode(model_t *m, kv_cache *kv, const int *slot, const int *ntok, const uint32_t *tokens, int nseq,
                  float *logits_out, int all_logits) {
     const model_config *c = &m->c;
@@ -112,7 +126,7 @@ int model_decode(model_t *m, kv_cache *kv, const int *slot, const int *ntok, con
         float *Kc = kv->k + (size_t)l * layer_stride, *Vc = kv->v + (size_t)l * layer_stride;
         /* qkv[N,QKV] = rmsnorm(x) Wqkv^T + b, RoPE on q and k */
         op_rmsnorm_fwd(xn, rstd, x, w->ln1, N, H, (float)c->eps);
-        op_matmul_fwd(kv->qkv, xn, w->wq, w->bq, N, H, QKV);
+        linear(kv->qkv, xn, w->wq, w->bq, N, H, QKV, 0.0f);
         op_rope_fwd(kv->qkv, QKV, kv->pos, kv->rope_cos, kv->rope_sin, N, nh, hd);
         op_rope_fwd(kv->qkv + qd, QKV, kv->pos, kv->rope_cos, kv->rope_sin, N, nkv, hd);
         /* all new keys/values go into the cache first, so a new token sees the
@@ -150,11 +164,11 @@ int model_decode(model_t *m, kv_cache *kv, const int *slot, const int *ntok, con
             }
         }
         /* x += ao Wo^T; x += down(silu(gate) * up) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H, qd, 1.0f, kv->ao, qd, w->wo, qd, 1.0f, x, H);
+        linear(x, kv->ao, w->wo, NULL, N, qd, H, 1.0f);
         op_rmsnorm_fwd(xn, rstd, x, w->ln2, N, H, (float)c->eps);
-        op_matmul_fwd(kv->gu, xn, w->wg, NULL, N, H, 2 * I);
+        linear(kv->gu, xn, w->wg, NULL, N, H, 2 * I, 0.0f);
         op_swiglu_fwd(kv->hm, kv->gu, N, I);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, H, I, 1.0f, kv->hm, I, w->wd, I, 1.0f, x, H);
+        linear(x, kv->hm, w->wd, NULL, N, I, H, 1.0f);
     }
     for (int s = 0; s < nseq; s++) kv->len[slot[s]] += ntok[s];
 
@@ -165,7 +179,7 @@ int model_decode(model_t *m, kv_cache *kv, const int *slot, const int *ntok, con
         for (int s = 0, t = 0; s < nseq; t += ntok[s], s++)
             memcpy(xr + (size_t)s * H, x + (size_t)(t + ntok[s] - 1) * H, sizeof(float) * H);
     op_rmsnorm_fwd(xr, rr, xr, m->w.norm, rows, H, (float)c->eps);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, V, H, 1.0f, xr, H, m->w.head, H, 0.0f, logits_out, V);
+    linear(logits_out, xr, m->w.head, NULL, rows, H, V, 0.0f);
     return 0;
 }
 
