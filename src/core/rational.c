@@ -3,7 +3,25 @@
 #include <stdlib.h>
 #include "core/rational.h"
 
+/* Append a machine integer; the common case of rat_put, without GMP's string code. */
+static void put_long(strbuf *b, long v) {
+    char tmp[24];
+    int n = 0;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
+    if (v < 0) tmp[n++] = '-';
+    sb_grow(b, (size_t)n);
+    while (n) b->s[b->len++] = tmp[--n];
+    b->s[b->len] = 0;
+}
+
 void rat_put(strbuf *b, const mpq_t q) {
+    if (mpz_fits_slong_p(mpq_numref(q)) && mpz_fits_slong_p(mpq_denref(q))) {
+        put_long(b, mpz_get_si(mpq_numref(q)));
+        long d = mpz_get_si(mpq_denref(q));
+        if (d != 1) { sb_putc(b, '/'); put_long(b, d); }
+        return;
+    }
     size_t need = mpz_sizeinbase(mpq_numref(q), 10) + mpz_sizeinbase(mpq_denref(q), 10) + 3;
     sb_grow(b, need);
     mpz_get_str(b->s + b->len, 10, mpq_numref(q));

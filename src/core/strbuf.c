@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <assert.h>
 #include "core/strbuf.h"
@@ -7,8 +8,7 @@
 void sb_init(strbuf *b) { b->s = NULL; b->len = b->cap = 0; }
 void sb_free(strbuf *b) { free(b->s); sb_init(b); }
 
-void sb_grow(strbuf *b, size_t extra) {
-    if (b->len + extra + 1 <= b->cap) return;
+void sb_grow_slow(strbuf *b, size_t extra) {
     size_t cap = b->cap ? b->cap : 64;
     while (cap < b->len + extra + 1) cap *= 2;
     b->s = xrealloc(b->s, cap);

@@ -13,7 +13,11 @@ typedef struct {
 void sb_init(strbuf *b);
 void sb_free(strbuf *b);
 static inline void sb_reset(strbuf *b) { b->len = 0; if (b->s) b->s[0] = 0; }
-void sb_grow(strbuf *b, size_t extra);
+void sb_grow_slow(strbuf *b, size_t extra);
+/* Make room for extra more bytes (and the NUL). Inline: it runs on every append. */
+static inline void sb_grow(strbuf *b, size_t extra) {
+    if (b->len + extra + 1 > b->cap) sb_grow_slow(b, extra);
+}
 void sb_putn(strbuf *b, const char *s, size_t n);
 void sb_puts(strbuf *b, const char *s);
 void sb_putc(strbuf *b, char c);

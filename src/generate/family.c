@@ -231,8 +231,9 @@ static int make_arith(problem_t *p, const family_opts *o, rng_t *rng) {
     phrase_fill(&p->prompt, tpl, NULL, kv);
     expr_copy(scratch_expr(), &p->expr);
     expr_eval_into(scratch_expr(), p->truth);
-    if (mpz_cmp_ui(mpq_denref(p->truth), 1) != 0)
-        sb_puts(&p->prompt, zhl ? "如果结果不是整数，请写成最简分数。" : " If the result is not an integer, give it as a reduced fraction.");
+    /* No "give a reduced fraction" suffix: the verifier accepts every exact form
+     * (7/2, 3.5, 3 1/2, \frac{7}{2}), and boilerplate shared by many prompts makes
+     * 8-gram decontamination drop unrelated problems. */
     rat_put(&p->answer, p->truth);
     rat_put(&p->display, p->truth);
     int nops = expr_ops(&p->expr) + 1, has_paren = strchr(ex.s, '(') != NULL;

@@ -252,97 +252,91 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
         expr_init(&sc.work);
         sc.ready = 1;
     }
-#define L sc.L
-#define tmp sc.tmp
-#define line sc.line
-#define ans sc.ans
-#define final sc.final
-#define work sc.work
-    L.n = 0;
-    sb_reset(&L.buf);
+    sc.L.n = 0;
+    sb_reset(&sc.L.buf);
     int loop_from = -1;
 
     if (p->has_expr) {
-        sb_reset(&tmp);
-        expr_render(&p->expr, &tmp);
-        const char *kv[] = {"expr", tmp.s, NULL};
+        sb_reset(&sc.tmp);
+        expr_render(&p->expr, &sc.tmp);
+        const char *kv[] = {"expr", sc.tmp.s, NULL};
         if (strcmp(p->family, "word") == 0) {
-            sb_reset(&line);
-            phrase_fill(&line, pick(cJSON_GetObjectItem(ph, "restate_word"), &r), p, kv);
-            lines_add(&L, line.s);
-            sb_reset(&line);
-            phrase_fill(&line, p->plan.s, p, kv);
-            lines_add(&L, line.s);
+            sb_reset(&sc.line);
+            phrase_fill(&sc.line, pick(cJSON_GetObjectItem(ph, "restate_word"), &r), p, kv);
+            lines_add(&sc.L, sc.line.s);
+            sb_reset(&sc.line);
+            phrase_fill(&sc.line, p->plan.s, p, kv);
+            lines_add(&sc.L, sc.line.s);
         } else {
-            sb_reset(&line);
-            phrase_fill(&line, pick(cJSON_GetObjectItem(ph, "restate_arith"), &r), p, kv);
-            lines_add(&L, line.s);
+            sb_reset(&sc.line);
+            phrase_fill(&sc.line, pick(cJSON_GetObjectItem(ph, "restate_arith"), &r), p, kv);
+            lines_add(&sc.L, sc.line.s);
         }
         int nsteps = expr_ops(&p->expr);
         int wrong_at = f_wrong ? (int)rng_range(&r, 0, nsteps - 1) : -1;
-        work_expression(p, ph, &r, wrong_at, &L, final, &work, &tmp, &line);
-        if (f_wrong && mpq_equal(final, p->truth)) {
+        work_expression(p, ph, &r, wrong_at, &sc.L, sc.final, &sc.work, &sc.tmp, &sc.line);
+        if (f_wrong && mpq_equal(sc.final, p->truth)) {
             /* the slip cancelled out (a later × 0, say): make the last step wrong instead */
             mpq_t one; mpq_init(one); mpq_set_ui(one, 1, 1);
-            mpq_add(final, final, one);
+            mpq_add(sc.final, sc.final, one);
             mpq_clear(one);
-            L.n--;
-            sb_truncate(&L.buf, L.start[L.n]);
-            sb_reset(&line);
-            sb_reset(&tmp);
-            rat_put(&tmp, final);
-            const char *kv3[] = {"expr", "", "r", tmp.s, NULL};
-            phrase_fill(&line, zh ? "所以结果是 {r}。" : "So the result is {r}.", p, kv3);
-            lines_add(&L, line.s);
+            sc.L.n--;
+            sb_truncate(&sc.L.buf, sc.L.start[sc.L.n]);
+            sb_reset(&sc.line);
+            sb_reset(&sc.tmp);
+            rat_put(&sc.tmp, sc.final);
+            const char *kv3[] = {"expr", "", "r", sc.tmp.s, NULL};
+            phrase_fill(&sc.line, zh ? "所以结果是 {r}。" : "So the result is {r}.", p, kv3);
+            lines_add(&sc.L, sc.line.s);
         }
-        loop_from = (int)rng_range(&r, 1, L.n);
-        sb_reset(&ans);
-        write_answer(&ans, p, final, &r);
-        sb_reset(&tmp);
-        expr_render(&p->expr, &tmp);
-        const char *kv4[] = {"expr", tmp.s, "ans", ans.s, NULL};
-        sb_reset(&line);
-        phrase_fill(&line, pick(cJSON_GetObjectItem(ph, "recheck"), &r), p, kv4);
-        lines_add(&L, line.s);
+        loop_from = (int)rng_range(&r, 1, sc.L.n);
+        sb_reset(&sc.ans);
+        write_answer(&sc.ans, p, sc.final, &r);
+        sb_reset(&sc.tmp);
+        expr_render(&p->expr, &sc.tmp);
+        const char *kv4[] = {"expr", sc.tmp.s, "ans", sc.ans.s, NULL};
+        sb_reset(&sc.line);
+        phrase_fill(&sc.line, pick(cJSON_GetObjectItem(ph, "recheck"), &r), p, kv4);
+        lines_add(&sc.L, sc.line.s);
     } else {
         const cJSON *gt = cJSON_GetObjectItem(cJSON_GetObjectItem(ph, "general_think"), p->task);
-        sb_reset(&line);
-        phrase_fill(&line, pick(gt, &r), p, NULL);
-        lines_add(&L, line.s);
-        sb_reset(&ans);
+        sb_reset(&sc.line);
+        phrase_fill(&sc.line, pick(gt, &r), p, NULL);
+        lines_add(&sc.L, sc.line.s);
+        sb_reset(&sc.ans);
         if (p->answer_is_text) {
-            if (f_wrong) wrong_number_words(&ans, p, &r);
-            else sb_puts(&ans, p->display.s);
+            if (f_wrong) wrong_number_words(&sc.ans, p, &r);
+            else sb_puts(&sc.ans, p->display.s);
         } else if (f_wrong) {
             mpq_t d; mpq_init(d);
             mpq_set_si(d, rng_range(&r, 1, 9), rng_chance(&r, 0.5) ? 1 : 10);
             if (rng_chance(&r, 0.5)) mpq_neg(d, d);
-            mpq_add(final, p->truth, d);
+            mpq_add(sc.final, p->truth, d);
             mpq_clear(d);
-            write_answer(&ans, p, final, &r);
+            write_answer(&sc.ans, p, sc.final, &r);
         } else {
-            sb_puts(&ans, p->display.s);
+            sb_puts(&sc.ans, p->display.s);
         }
         loop_from = 1;
     }
 
     if (f_mix) {
         /* At least 2 lines, and 30% of them, get a sentence of the other language after them. */
-        int k = L.n * 3 / 10 + (L.n * 3 % 10 != 0);
+        int k = sc.L.n * 3 / 10 + (sc.L.n * 3 % 10 != 0);
         if (k < 2) k = 2;
         lines_t M = {.n = 0};
         sb_init(&M.buf);
         /* insert after lines spread evenly through the chain of thought */
         int j = 0;
-        for (int i = 0; i < L.n; i++) {
-            lines_add(&M, line_at(&L, i));
-            while (j < k && (j + 1) * L.n / k - 1 <= i) {
+        for (int i = 0; i < sc.L.n; i++) {
+            lines_add(&M, line_at(&sc.L, i));
+            while (j < k && (j + 1) * sc.L.n / k - 1 <= i) {
                 lines_add(&M, pick(cJSON_GetObjectItem(other, "mix"), &r));
                 j++;
             }
         }
-        sb_free(&L.buf);
-        L = M; /* M's buffer becomes the scratch buffer */
+        sb_free(&sc.L.buf);
+        sc.L = M; /* M's buffer becomes the scratch buffer */
         add_fault(out, "lang_mix");
     }
     if (f_wrong) add_fault(out, "wrong_step");
@@ -351,23 +345,23 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
     strbuf *t = &out->text;
     if (!o->think_prefill) sb_puts(t, "<think>\n");
     size_t cot_start = t->len;
-    for (int i = 0; i < L.n; i++) {
+    for (int i = 0; i < sc.L.n; i++) {
         if (i) sb_putc(t, '\n');
-        sb_puts(t, line_at(&L, i));
+        sb_puts(t, line_at(&sc.L, i));
     }
     size_t cot_end = t->len;
-    const char *kva[] = {"ans", ans.s, NULL};
+    const char *kva[] = {"ans", sc.ans.s, NULL};
     sb_puts(t, tagged ? "\n</think>\n<answer>\n" : "\n</think>\n\n");
-    sb_reset(&line);
-    phrase_fill(&line, pick(cJSON_GetObjectItem(ph, p->has_expr ? "summary" : "general_answer"), &r), p, kva);
-    sb_puts(t, line.s);
+    sb_reset(&sc.line);
+    phrase_fill(&sc.line, pick(cJSON_GetObjectItem(ph, p->has_expr ? "summary" : "general_answer"), &r), p, kva);
+    sb_puts(t, sc.line.s);
     sb_putc(t, ' ');
     const cJSON *clauses = cJSON_GetObjectItem(ph, "final_clause");
-    sb_reset(&line);
-    phrase_fill(&line, pick(clauses, &r), p, kva);
-    sb_puts(t, line.s);
+    sb_reset(&sc.line);
+    phrase_fill(&sc.line, pick(clauses, &r), p, kva);
+    sb_puts(t, sc.line.s);
     if (tagged) {
-        if (rng_chance(&r, 0.7)) sb_printf(t, "\n<verifier_answer>%s</verifier_answer>", ans.s);
+        if (rng_chance(&r, 0.7)) sb_printf(t, "\n<verifier_answer>%s</verifier_answer>", sc.ans.s);
         sb_puts(t, "\n</answer>");
     }
 
@@ -396,7 +390,7 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
         case 2: /* a think block nested inside the think block */
             sb_putn(&nt, s, cot_end);
             sb_puts(&nt, "\n<think>\n");
-            sb_puts(&nt, line_at(&L, 0));
+            sb_puts(&nt, line_at(&sc.L, 0));
             sb_puts(&nt, "\n</think>");
             sb_puts(&nt, s + cot_end);
             break;
@@ -446,7 +440,7 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
         strbuf nt;
         sb_init(&nt);
         if (!o->think_prefill) sb_puts(&nt, "<think>\n");
-        for (int i = 0; i < loop_from && i < L.n; i++) { sb_puts(&nt, line_at(&L, i)); sb_putc(&nt, '\n'); }
+        for (int i = 0; i < loop_from && i < sc.L.n; i++) { sb_puts(&nt, line_at(&sc.L, i)); sb_putc(&nt, '\n'); }
         strbuf block;
         sb_init(&block);
         int nb = (int)rng_range(&r, 1, 3);
@@ -454,7 +448,7 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
         for (int j = 0; j < nb; j++) {
             phrase_fill(&block, pick(cJSON_GetObjectItem(ph, "loop"), &r), p, kvl);
             sb_putc(&block, '\n');
-            if (L.n) { sb_puts(&block, line_at(&L, (loop_from - 1 + j) % L.n)); sb_putc(&block, '\n'); }
+            if (sc.L.n) { sb_puts(&block, line_at(&sc.L, (loop_from - 1 + j) % sc.L.n)); sb_putc(&block, '\n'); }
         }
         long limit = o->max_chars > 0 ? o->max_chars : 4000;
         while ((long)nt.len < limit) sb_putn(&nt, block.s, block.len);
@@ -473,11 +467,5 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
         add_fault(out, "truncate");
     }
 
-#undef L
-#undef tmp
-#undef line
-#undef ans
-#undef final
-#undef work
     return 0;
 }
