@@ -419,7 +419,7 @@ static void pct(FILE *out, double x) {
 
 int eval_print(sqlite3 *db, int64_t id, FILE *out) {
     sqlite3_stmt *st;
-    int K = (int)db_int(db, "SELECT 0", 0);
+    int K = 0;
     if (db_prepare(db, "SELECT samples, k, n_problems, model FROM eval_runs WHERE id = ?", &st)) return -1;
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) { sqlite3_finalize(st); err_set("no eval run %lld", (long long)id); return -1; }
