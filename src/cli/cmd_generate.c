@@ -3,6 +3,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "generate/generate.h"
+#include <cblas.h>
+#include "distill/model.h"
 
 int cmd_generate(int argc, char **argv) {
     generate_opts o;
@@ -11,6 +13,7 @@ int cmd_generate(int argc, char **argv) {
     long operands[2] = {o.family.arith.operands_min, o.family.arith.operands_max};
     long digits[2] = {o.family.arith.digits_min, o.family.arith.digits_max};
     int prefill = 0;
+    long top_k = o.model.top_k, max_new = o.model.max_new, limit = 0, decode_batch = o.model.decode_batch, threads = 0;
     opt_def opts[] = {
         O_STR("db", &db_path, "PATH", "database file"),
         O_CHOICE("family", &o.family.family, "arith|word|general", "task family"),
@@ -21,7 +24,16 @@ int cmd_generate(int argc, char **argv) {
         O_CHOICE("format", &o.synth.format, "r1|tagged",
                  "output format: R1's <think>...</think> + \\boxed{}, or the tagged cold-start template"),
         O_FLAG("think-prefill", &prefill, "the prompt template prefills '<think>\\n'; traces start inside it"),
-        O_CHOICE("teacher", &o.teacher, "synthetic", "who samples the traces"),
+        O_STR("teacher", &o.teacher, "NAME", "who samples the traces: synthetic, or model:DIR (a student checkpoint)"),
+        O_DBL("temperature", &o.model.temperature, "T", "model teacher: sampling temperature (0: greedy)", 0, 100),
+        O_DBL("top-p", &o.model.top_p, "P", "model teacher: nucleus sampling", 0, 1),
+        O_INT("top-k", &top_k, "K", "model teacher: top-k sampling (0: off)", 0, 1 << 30),
+        O_INT("max-new-tokens", &max_new, "N", "model teacher: length limit per trace (finish_reason=length)", 1, 1 << 24),
+        O_STR("template", &o.model.chat_template, "NAME", "model teacher: chat template (default: the tokenizer's)"),
+        O_CHOICE("split", &o.model.split, "train|eval", "model teacher without --count: sample stored problems of this split"),
+        O_INT("limit", &limit, "N", "model teacher without --count: at most N stored problems, by id (0: all)", 0, 1e12),
+        O_INT("decode-batch", &decode_batch, "N", "model teacher: sequences decoded together", 1, 4096),
+        O_INT("threads", &threads, "N", "model teacher: threads (OpenBLAS; 0: all cores)", 0, 1024),
         O_RANGE("operands", operands, "arith: operands per expression", 2, EXPR_MAX_OPERANDS),
         O_RANGE("digits", digits, "arith: digits per operand", 1, 9),
         O_DBL("parens", &o.family.arith.paren_share, "P", "arith: share of expressions built as trees (parentheses)", 0, 1),
@@ -53,7 +65,16 @@ int cmd_generate(int argc, char **argv) {
         "examples:\n"
         "  retort generate --family arith --count 5000 --samples 4 --operands 2:3 --digits 1:2\n"
         "  retort generate --family word --lang zh --count 2000 --format tagged\n"
-        "  retort generate --family general --count 1000 --samples 2",
+        "  retort generate --family general --count 1000 --samples 2\n\n"
+        "The model teacher (--teacher model:DIR) samples a student checkpoint with\n"
+        "--temperature/--top-p/--top-k (R1's 0.6/0.95 by default) through its chat template\n"
+        "and R1's math prompt; traces record the prefilled '<think>\\n', the finish\n"
+        "reason, the token count and the latency, and the teacher row the model's content\n"
+        "hash and sampling parameters. With --count it makes problems exactly as the\n"
+        "synthetic path does; without it, it samples the stored problems of --split\n"
+        "(and --family when given), up to --limit. Resume is per sample.\n"
+        "  retort generate --teacher model:student --count 500 --seed 2 --samples 8\n"
+        "  retort generate --teacher model:student --split train --limit 100 --samples 4",
         opts, 0, 0};
     CLI_PARSE(spec, argc, argv, NULL, NULL);
     o.family.arith.operands_min = (int)operands[0];
@@ -61,6 +82,18 @@ int cmd_generate(int argc, char **argv) {
     o.family.arith.digits_min = (int)digits[0];
     o.family.arith.digits_max = (int)digits[1];
     o.synth.think_prefill = prefill;
+    if (strcmp(o.teacher, "synthetic") != 0 && strncmp(o.teacher, "model:", 6) != 0)
+        return opts_error(&spec, "--teacher: '%s' is neither 'synthetic' nor 'model:DIR'", o.teacher);
+    if (!strncmp(o.teacher, "model:", 6)) {
+        if (!o.teacher[6]) return opts_error(&spec, "--teacher: model: needs a directory (model:DIR)");
+        o.model.top_k = (int)top_k;
+        o.model.max_new = (int)max_new;
+        o.model.limit = limit;
+        o.model.decode_batch = (int)decode_batch;
+        o.model.make_problems = opts_find(&spec, "count")->set;
+        o.model.family = opts_find(&spec, "family")->set ? o.family.family : NULL;
+        model_set_threads((int)threads);
+    }
 
     sqlite3 *db;
     int rc = cli_open_db(db_path, DB_CREATE, &db);

@@ -12,6 +12,8 @@ const struct command commands[] = {
     {"tokenizer", cmd_tokenizer, "encode, decode and train byte-level BPE tokenizers (tokenizer.json)"},
     {"tokenize", cmd_tokenize, "render a mix through a chat template into a token file"},
     {"distill", cmd_distill, "fine-tune a student on a mix (SFT) and write a Hugging Face checkpoint"},
+    {"chat", cmd_chat, "talk to a student checkpoint: the reply streams to stdout"},
+    {"eval", cmd_eval, "measure a student on held-out problems: pass@1, pass@k, maj@k, format, language"},
     {"model", cmd_model, "inspect a student checkpoint: shapes, logits, one training step"},
     {"stats", cmd_stats, "print counts by table, family, split, language and fault"},
     {0, 0, 0},

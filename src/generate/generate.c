@@ -17,6 +17,7 @@ void generate_opts_default(generate_opts *o) {
         .count = 1000, .samples = 4, .seed = 1, .eval_share = 0.02, .teacher = "synthetic",
         .synth = {.format = "r1", .think_prefill = 0, .faults = f, .max_chars = 4000},
         .batch = 2000,
+        .model = {.temperature = 0.6, .top_p = 0.95, .top_k = 0, .max_new = 512, .decode_batch = 16, .split = "train"},
     };
 }
 
@@ -116,14 +117,15 @@ static int hashset_add(hashset *h, uint64_t key) {
 int generate_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_result *res) {
     memset(res, 0, sizeof *res);
     double t0 = now_s();
-    if (strcmp(o->teacher, "synthetic") != 0) {
-        err_set("teacher '%s' is not available; use 'synthetic'", o->teacher);
+    if (strncmp(o->teacher, "model:", 6) == 0 && !o->problems_only) return teacher_model_run(db, o, run_id, res);
+    if (strcmp(o->teacher, "synthetic") != 0 && !o->problems_only) {
+        err_set("teacher '%s' is not available; use 'synthetic' or 'model:DIR'", o->teacher);
         return -1;
     }
     if (o->samples < 1 || o->samples > MAX_SAMPLES) { err_set("--samples must be 1..%d", MAX_SAMPLES); return -1; }
     if (family_load()) return -1;
     char tkey[65];
-    int64_t teacher_id = teacher_upsert(db, o, tkey);
+    int64_t teacher_id = o->problems_only ? 0 : teacher_upsert(db, o, tkey);
     if (teacher_id < 0) return -1;
     uint64_t tkey_hash = hash64(tkey, strlen(tkey), 0);
 
@@ -202,6 +204,13 @@ int generate_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_r
             }
             sqlite3_reset(have_t);
             if (nhave == o->samples) { res->traces_existing += nhave; goto next; }
+        }
+        if (o->problems_only) {
+            /* capacity doubles when the count reaches 2^j - 1 */
+            if ((res->n_problem_ids & (res->n_problem_ids + 1)) == 0)
+                res->problem_ids = xrealloc(res->problem_ids, sizeof(int64_t) * 2 * (res->n_problem_ids + 1));
+            res->problem_ids[res->n_problem_ids++] = pid;
+            goto next;
         }
         /* All samples are made, even those already stored, because a sample is
          * re-drawn when its text repeats an earlier sample of the same problem. */

@@ -20,12 +20,25 @@ typedef struct {
     synth_opts synth;
     long batch;            /* problems per transaction */
     int quiet;
+    /* teacher "model:DIR" (generate/teacher_model.c) */
+    struct {
+        const char *chat_template;   /* NULL: the one the tokenizer carries */
+        double temperature, top_p;
+        int top_k, max_new, decode_batch;
+        int make_problems;           /* 1: make --count problems as the synthetic path does; 0: use stored ones */
+        const char *split;           /* stored problems: this split ... */
+        const char *family;          /* ... of this family (NULL: any) ... */
+        long limit;                  /* ... at most this many, by id (0: all) */
+    } model;
+    int problems_only;     /* make problems but no traces (the model teacher's --count) */
 } generate_opts;
 
 typedef struct {
     long problems_new, problems_existing, problems_eval;
     long traces_new, traces_existing;
     double seconds;
+    int64_t *problem_ids;  /* with problems_only: the ids of this run's problems (malloc'd) */
+    long n_problem_ids;
 } generate_result;
 
 void generate_opts_default(generate_opts *o);
@@ -36,6 +49,8 @@ void problem_hash(const problem_t *p, char out[33]);
 const char *problem_split(const char *hash, double eval_share);
 
 /* Find or create the teachers row for this configuration; returns its id. */
+/* The model teacher: a student checkpoint samples traces (teacher_model.c). */
+int teacher_model_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_result *res);
 int64_t teacher_upsert(sqlite3 *db, const generate_opts *o, char key_out[65]);
 
 #endif
