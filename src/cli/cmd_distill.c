@@ -11,6 +11,7 @@
 #include "distill/model.h"
 #include "distill/train.h"
 #include "tokenizer/tokenize.h"
+#include "core/sys.h"
 
 static int is_dir(const char *p) {
     struct stat st;
@@ -104,12 +105,7 @@ int cmd_distill(int argc, char **argv) {
         if (have) {
             if (!is_dir(init) && (!strcmp(init, "tiny") || !strcmp(init, "small")) && ts.vocab_size) e.V = (int)ts.vocab_size;
             size_t need = model_mem_estimate(&e, (int)(batch * seq_len), (int)seq_len, 1, 1);
-            FILE *f = fopen("/proc/meminfo", "r");
-            size_t kb = 0;
-            char line[256];
-            while (f && fgets(line, sizeof line, f))
-                if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
-            if (f) fclose(f);
+            size_t kb = mem_available_bytes() / 1024;
             fprintf(stderr, "retort: %s: %.1fM parameters; training with %ld tokens per micro-batch needs about %.2f GiB "
                             "(fp32 weights, grads, AdamW m+v, activations); %.2f GiB available\n",
                     init, model_param_count(&e) / 1e6, batch * seq_len, need / 1073741824.0, kb / 1048576.0);

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "distill/ckpt.h"
 #include "distill/model.h"
+#include "core/sys.h"
 
 /* "1,2,3" -> malloc'd array; returns count or -1. */
 static long parse_list(const char *s, long **out) {
@@ -52,12 +53,6 @@ static void print_info(const model_config *c, const model_t *m) {
         }
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 static double peak_rss_gib(void) {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
@@ -76,12 +71,7 @@ static int model_bench(const char *dir, const char *preset, int T, int with_opt,
         return EXIT_USAGE;
     }
     size_t need = model_mem_estimate(&c, T, T, 1, with_opt);
-    FILE *f = fopen("/proc/meminfo", "r");
-    size_t kb = 0;
-    char line[256];
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
-    if (f) fclose(f);
+    size_t kb = mem_available_bytes() / 1024;
     printf("%s: %.1fM parameters; estimate for forward+backward of %d tokens%s: %.2f GiB "
            "(fp32 weights %.2f, grads %.2f%s, activations %.2f); %.2f GiB available\n",
            preset ? preset : dir, model_param_count(&c) / 1e6, T, with_opt ? " + AdamW" : "", need / 1073741824.0,
@@ -95,28 +85,28 @@ static int model_bench(const char *dir, const char *preset, int T, int with_opt,
         return EXIT_RUNTIME;
     }
     model_t m;
-    double t0 = now_s();
+    double t0 = clock_now();
     if (preset) {
         if (model_create(&m, &c)) { err_print(); return EXIT_RUNTIME; }
         model_init_random(&m, seed);
     } else if (ckpt_load(dir, &m)) { err_print(); return EXIT_RUNTIME; }
-    double t_init = now_s() - t0;
+    double t_init = clock_now() - t0;
     model_alloc_train(&m, with_opt);
     uint32_t *ids = xmalloc(sizeof(uint32_t) * T);
     int32_t *tgt = xmalloc(sizeof(int32_t) * T);
     for (int i = 0; i < T; i++) ids[i] = (uint32_t)((i * 7919u + 13u) % (unsigned)c.V);
     for (int i = 0; i < T; i++) tgt[i] = i + 1 < T ? (int32_t)ids[i + 1] : -1;
     int M;
-    t0 = now_s();
+    t0 = clock_now();
     double loss = model_forward(&m, ids, T, &T, 1, tgt, &M, NULL);
-    double t_fwd = now_s() - t0;
-    t0 = now_s();
+    double t_fwd = clock_now() - t0;
+    t0 = clock_now();
     model_backward(&m, 1.0f / M);
-    double t_bwd = now_s() - t0, t_opt = 0;
+    double t_bwd = clock_now() - t0, t_opt = 0;
     if (with_opt) {
-        t0 = now_s();
+        t0 = clock_now();
         model_adamw(&m, 1e-5f, 0.9f, 0.999f, 1e-8f, 0.01f, 0);
-        t_opt = now_s() - t0;
+        t_opt = clock_now() - t0;
     }
     printf("init %.1f s; forward %.2f s (loss %.4f), backward %.2f s%s; %.0f tokens/s; grad norm %.4g; peak RSS %.2f GiB\n",
            t_init, t_fwd, loss / M, t_bwd, with_opt ? "" : "", T / (t_fwd + t_bwd), model_grad_norm(&m), peak_rss_gib());

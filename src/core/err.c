@@ -21,7 +21,9 @@ void err_prefix(const char *fmt, ...) {
     vsnprintf(pre, sizeof pre, fmt, ap);
     va_end(ap);
     memcpy(old, err_buf, sizeof old);
-    snprintf(err_buf, sizeof err_buf, "%s: %s", pre, old);
+    /* truncation is fine here: the message is for a person */
+    int n = snprintf(err_buf, sizeof err_buf, "%s: ", pre);
+    if (n >= 0 && (size_t)n < sizeof err_buf) snprintf(err_buf + n, sizeof err_buf - (size_t)n, "%s", old);
 }
 
 const char *err_msg(void) { return err_buf[0] ? err_buf : "unknown error"; }

@@ -17,12 +17,7 @@
 #include "filter/judge.h"
 #include "filter/words.h"
 #include "generate/teacher.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "core/sys.h"
 
 /* ---- student ---- */
 static int detect_template(const char *dir, tokenizer_t *tok) {
@@ -167,7 +162,7 @@ static void put_user(strbuf *b, const char *tpl, const char *prompt) {
 
 int eval_run(sqlite3 *db, student_t *s, const eval_opts *o, int64_t run_id, eval_result *res) {
     memset(res, 0, sizeof *res);
-    double t0 = now_s();
+    double t0 = clock_now();
     int K = o->samples;
     int k = o->k > 0 ? o->k : K;
     if (K < 0 || k > K) { err_set("eval: --k %d must not exceed --samples %d", k, K); return -1; }
@@ -246,7 +241,7 @@ int eval_run(sqlite3 *db, student_t *s, const eval_opts *o, int64_t run_id, eval
         if (g) goto out;
         toks += t2;
     }
-    double gen_s = now_s() - t0;
+    double gen_s = clock_now() - t0;
 
     /* judge and store */
     filter_config fc;
@@ -366,7 +361,7 @@ int eval_run(sqlite3 *db, student_t *s, const eval_opts *o, int64_t run_id, eval
     res->well_formed = nout ? sum_wf / nout : 0;
     res->lang_ok = nout ? sum_lang / nout : 0;
     res->mean_tokens = nout ? sum_tok / nout : 0;
-    res->seconds = now_s() - t0;
+    res->seconds = clock_now() - t0;
     res->tokens_per_s = gen_s > 0 ? toks / gen_s : 0;
     if (ok) {
         cJSON *mt = cJSON_CreateObject();

@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include "distill/infer.h"
 #include "core/err.h"
+#include "core/sys.h"
 
 size_t kv_cache_bytes(const model_config *c, int nslots, int max_len) {
     return 2 * sizeof(float) * (size_t)c->L * nslots * max_len * c->nkv * c->hd;
@@ -287,12 +288,6 @@ void gen_seq_free(gen_seq *s) {
     s->n_out = 0;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int infer_generate(model_t *m, gen_seq *seqs, int n, const gen_opts *o, long *tokens_out) {
     int V = m->c.V, B = o->batch > 0 ? o->batch : 1;
     if (B > n) B = n;
@@ -326,7 +321,7 @@ int infer_generate(model_t *m, gen_seq *seqs, int n, const gen_opts *o, long *to
                 slot_seq[b] = next++;
                 kv.len[b] = 0;
                 rng_seed(&rng[b], q->seed);
-                t0[b] = now_s();
+                t0[b] = clock_now();
                 q->out = xmalloc(sizeof(uint32_t) * (o->max_new + 1));
                 memcpy(toks + nt, q->prompt, sizeof(uint32_t) * q->prompt_len);
                 nt += q->prompt_len;
@@ -351,7 +346,7 @@ int infer_generate(model_t *m, gen_seq *seqs, int n, const gen_opts *o, long *to
             }
             if (stop || id < 0 || q->n_out >= o->max_new) {
                 q->finish = stop ? GEN_STOP : GEN_LENGTH;
-                q->seconds = now_s() - t0[b];
+                q->seconds = clock_now() - t0[b];
                 slot_seq[b] = -1;
                 done++;
             }

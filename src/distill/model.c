@@ -10,6 +10,7 @@
 #include "distill/par.h"
 #include "core/err.h"
 #include "core/rng.h"
+#include "core/sys.h"
 
 void model_config_default(model_config *c) {
     *c = (model_config){.arch = ARCH_QWEN2, .V = 512, .H = 64, .I = 128, .L = 2, .nh = 4, .nkv = 2, .hd = 16,
@@ -167,19 +168,8 @@ size_t model_mem_estimate(const model_config *c, int n_tokens, int doc_len, int 
     return sizeof(float) * (P * bufs + (size_t)n_tokens * act_floats_per_token(c) + att + rope);
 }
 
-static size_t mem_available(void) {
-    FILE *f = fopen("/proc/meminfo", "r");
-    if (!f) return 0;
-    char line[256];
-    size_t kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
-    fclose(f);
-    return kb * 1024;
-}
-
 static int check_mem(size_t need, const char *what) {
-    size_t avail = mem_available();
+    size_t avail = mem_available_bytes();
     fprintf(stderr, "retort: %s needs about %.2f GiB (%.2f GiB available)\n", what, need / 1073741824.0,
             avail / 1073741824.0);
     if (avail && need > avail) {

@@ -16,17 +16,12 @@
 #include "core/err.h"
 #include "core/rng.h"
 #include "core/db.h"
+#include "core/sys.h"
 
 void train_opts_default(train_opts *o) {
     *o = (train_opts){.seq_len = 1024, .batch = 4, .accum = 1, .epochs = 1, .lr = 1e-4, .min_lr_ratio = 0.0,
                       .warmup = 0.03, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01, .clip = 1.0,
                       .eval_every = 0, .save_every = 0, .seed = 1, .progress = 1};
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 /* ---- packing ---- */
@@ -314,12 +309,7 @@ int distill_train(model_t *m, const tokset_t *ts, train_opts *o) {
     /* memory: activations for one micro-batch, on top of the weights we hold */
     size_t need = model_mem_estimate(&m->c, o->batch * cap, cap, 1, 1) - m->nparams * sizeof(float);
     {
-        FILE *f = fopen("/proc/meminfo", "r");
-        size_t kb = 0;
-        char line[256];
-        while (f && fgets(line, sizeof line, f))
-            if (sscanf(line, "MemAvailable: %zu kB", &kb) == 1) break;
-        if (f) fclose(f);
+        size_t kb = mem_available_bytes() / 1024;
         msg("training needs about %.2f GiB more (gradients, AdamW state, activations for %d tokens); %.2f GiB available",
             need / 1073741824.0, o->batch * cap, kb / 1048576.0);
         if (kb && need > kb * 1024) {
@@ -393,10 +383,10 @@ int distill_train(model_t *m, const tokset_t *ts, train_opts *o) {
               .docs = xmalloc(sizeof(int) * o->batch * cap)};
     int *perm = xmalloc(sizeof(int) * tr.nrows);
     int perm_epoch = -1, rc = 0, tty = isatty(2);
-    double t0 = now_s(), loss = NAN, val_loss = NAN;
+    double t0 = clock_now(), loss = NAN, val_loss = NAN;
     long tokens_done = 0;
     for (int step = start; step < total; step++) {
-        double ts0 = now_s();
+        double ts0 = clock_now();
         int epoch = step / spe, k = step % spe;
         if (epoch != perm_epoch) { epoch_order(perm, tr.nrows, o->seed, epoch); perm_epoch = epoch; }
         int r0 = k * rps, r1 = r0 + rps < tr.nrows ? r0 + rps : tr.nrows;
@@ -418,13 +408,13 @@ int distill_train(model_t *m, const tokset_t *ts, train_opts *o) {
         if (o->clip > 0 && gn > o->clip) model_scale_grads(m, (float)(o->clip / (gn + 1e-6)));
         double lr = train_lr(o, step, total);
         if (targets) model_adamw(m, (float)lr, (float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay, 0);
-        double dt = now_s() - ts0;
+        double dt = clock_now() - ts0;
         tokens_done += step_tokens;
         int done = step + 1;
         int do_eval = val.nrows && ((o->eval_every > 0 && done % o->eval_every == 0) || done == total);
         val_loss = NAN;
         if (do_eval) val_loss = eval_loss(m, ts, &val, o->batch, cap, &f);
-        double el = now_s() - t0, tps = step_tokens / (dt > 0 ? dt : 1e-9);
+        double el = clock_now() - t0, tps = step_tokens / (dt > 0 ? dt : 1e-9);
         if (ins) {
             sqlite3_reset(ins);
             sqlite3_bind_int64(ins, 1, o->train_run_id);

@@ -10,6 +10,7 @@
 #include "core/hash.h"
 #include "filter/run.h"
 #include "filter/words.h"
+#include "core/sys.h"
 
 /* ---- filters rows ---------------------------------------------------------- */
 int filter_ensure(sqlite3 *db, const filter_config *cfg, int64_t run_id, int64_t *filter_id, int *created) {
@@ -143,14 +144,13 @@ static void q_recycle(queue *q, batch *b) {
     pthread_mutex_unlock(&q->mu);
 }
 
-static double now_s(void);
 
 static void q_put(queue *q, batch *b) {
     pthread_mutex_lock(&q->mu);
     if (q->len >= q->cap) {
-        double t = now_s();
+        double t = clock_now();
         while (q->len >= q->cap) pthread_cond_wait(&q->cv_put, &q->mu);
-        q->wait_s += now_s() - t;
+        q->wait_s += clock_now() - t;
     }
     b->next = NULL;
     if (q->tail) q->tail->next = b;
@@ -164,9 +164,9 @@ static void q_put(queue *q, batch *b) {
 static batch *q_get(queue *q) {
     pthread_mutex_lock(&q->mu);
     if (!q->head && q->producers > 0) {
-        double t = now_s();
+        double t = clock_now();
         while (!q->head && q->producers > 0) pthread_cond_wait(&q->cv_get, &q->mu);
-        q->wait_s += now_s() - t;
+        q->wait_s += clock_now() - t;
     }
     batch *b = q->head;
     if (b) {
@@ -570,14 +570,8 @@ static void writer_put(writer *Wr, shared *S, batch *b) {
     q_recycle(&S->q, b);
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int filter_run(const char *db_path, sqlite3 *db, int64_t filter_id, const filter_config *cfg, int threads, filter_stats *stats) {
-    double t0 = now_s();
+    double t0 = clock_now();
     memset(stats, 0, sizeof *stats);
     if (threads < 1) threads = 1;
     shared S = {.db_path = db_path, .filter_id = filter_id, .cfg = cfg, .chunk = 256};
@@ -693,6 +687,6 @@ int filter_run(const char *db_path, sqlite3 *db, int64_t filter_id, const filter
     free(tids);
     free(S.teacher_fmt);
     stats->wait_seconds = S.q.wait_s;
-    stats->seconds = now_s() - t0;
+    stats->seconds = clock_now() - t0;
     return rc;
 }

@@ -7,6 +7,7 @@
 #include "core/db.h"
 #include "core/err.h"
 #include "core/hash.h"
+#include "core/sys.h"
 
 void generate_opts_default(generate_opts *o) {
     fault_rates f = FAULT_RATES_DEFAULT;
@@ -19,12 +20,6 @@ void generate_opts_default(generate_opts *o) {
         .batch = 2000,
         .model = {.temperature = 0.6, .top_p = 0.95, .top_k = 0, .max_new = 512, .decode_batch = 16, .split = "train"},
     };
-}
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 void problem_hash(const problem_t *p, char out[33]) {
@@ -116,7 +111,7 @@ static int hashset_add(hashset *h, uint64_t key) {
 
 int generate_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_result *res) {
     memset(res, 0, sizeof *res);
-    double t0 = now_s();
+    double t0 = clock_now();
     if (strncmp(o->teacher, "model:", 6) == 0 && !o->problems_only) return teacher_model_run(db, o, run_id, res);
     if (strcmp(o->teacher, "synthetic") != 0 && !o->problems_only) {
         err_set("teacher '%s' is not available; use 'synthetic' or 'model:DIR'", o->teacher);
@@ -216,7 +211,7 @@ int generate_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_r
          * re-drawn when its text repeats an earlier sample of the same problem. */
         uint64_t pseed = mix64(o->seed ^ hash64(hash, 32, tkey_hash));
         for (long s = 0; s < o->samples; s++) {
-            double ts = now_s();
+            double ts = clock_now();
             for (uint64_t attempt = 0;; attempt++) {
                 if (synth_sample(&p, &o->synth, mix64(pseed + (uint64_t)s * 0x632be59bd9b4e019ULL + attempt * 0x9e37ULL), &tr[s])) {
                     rc = -1;
@@ -235,7 +230,7 @@ int generate_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_r
             sqlite3_bind_text(ins_t, 4, tr[s].text.s, (int)tr[s].text.len, SQLITE_STATIC);
             sqlite3_bind_text(ins_t, 5, tr[s].finish_reason, -1, SQLITE_STATIC);
             sqlite3_bind_int(ins_t, 6, o->synth.think_prefill);
-            sqlite3_bind_double(ins_t, 7, (now_s() - ts) * 1000.0);
+            sqlite3_bind_double(ins_t, 7, (clock_now() - ts) * 1000.0);
             sqlite3_bind_text(ins_t, 8, tr[s].injected.s ? tr[s].injected.s : "", (int)tr[s].injected.len, SQLITE_STATIC);
             if (run_id > 0) sqlite3_bind_int64(ins_t, 9, run_id); else sqlite3_bind_null(ins_t, 9);
             if (sqlite3_step(ins_t) != SQLITE_DONE) { err_set("inserting trace: %s", sqlite3_errmsg(db)); rc = -1; break; }
@@ -258,7 +253,7 @@ int generate_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_r
     for (long s = 0; s < o->samples; s++) synth_trace_free(&tr[s]);
     free(seen.k);
     sqlite3_finalize(ins_p); sqlite3_finalize(get_p); sqlite3_finalize(ins_t); sqlite3_finalize(have_t);
-    res->seconds = now_s() - t0;
+    res->seconds = clock_now() - t0;
     return rc;
 fail:
     sqlite3_finalize(ins_p); sqlite3_finalize(get_p); sqlite3_finalize(ins_t); sqlite3_finalize(have_t);

@@ -24,12 +24,7 @@
 #include "core/hash.h"
 #include "distill/eval.h"
 #include "tokenizer/chat.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "core/sys.h"
 
 typedef struct {
     int64_t pid;
@@ -42,7 +37,7 @@ typedef struct {
 
 int teacher_model_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_result *res) {
     memset(res, 0, sizeof *res);
-    double t0 = now_s();
+    double t0 = clock_now();
     const char *dir = o->teacher + 6;
     if (!*dir) { err_set("teacher 'model:' needs a directory: model:DIR"); return -1; }
     if (o->samples < 1 || o->samples > 4096) { err_set("--samples must be 1..4096"); return -1; }
@@ -174,7 +169,7 @@ int teacher_model_run(sqlite3 *db, const generate_opts *o, int64_t run_id, gener
                    .max_new = o->model.max_new, .stop = s.stop, .nstop = s.nstop, .batch = o->model.decode_batch};
     gen_seq q[CHUNK];
     long tokens = 0;
-    double tgen = now_s();
+    double tgen = clock_now();
     for (long c0 = 0; c0 < ntodo; c0 += CHUNK) {
         int n = ntodo - c0 < CHUNK ? (int)(ntodo - c0) : CHUNK;
         for (int i = 0; i < n; i++) {
@@ -207,7 +202,7 @@ int teacher_model_run(sqlite3 *db, const generate_opts *o, int64_t run_id, gener
         for (int i = 0; i < n; i++) gen_seq_free(&q[i]);
         if (!ok || db_commit(db)) { db_rollback(db); goto out; }
         if (!o->quiet) {
-            double el = now_s() - tgen;
+            double el = clock_now() - tgen;
             fprintf(stderr, "\rretort: generate: %s: %ld/%ld samples, %.0f tokens/s", o->teacher, c0 + n, ntodo,
                     el > 0 ? tokens / el : 0.0);
         }
@@ -222,6 +217,6 @@ out:
     free(pj);
     free(ids);
     student_free(&s);
-    res->seconds = now_s() - t0;
+    res->seconds = clock_now() - t0;
     return rc;
 }
