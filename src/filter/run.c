@@ -161,13 +161,8 @@ static void q_put(queue *q, batch *b) {
     pthread_mutex_unlock(&q->mu);
 }
 
-static batch *q_get(queue *q) {
-    pthread_mutex_lock(&q->mu);
-    if (!q->head && q->producers > 0) {
-        double t = clock_now();
-        while (!q->head && q->producers > 0) pthread_cond_wait(&q->cv_get, &q->mu);
-        q->wait_s += clock_now() - t;
-    }
+/* Take the head batch (NULL when empty); the caller holds q->mu. */
+static batch *q_pop_locked(queue *q) {
     batch *b = q->head;
     if (b) {
         q->head = b->next;
@@ -175,6 +170,17 @@ static batch *q_get(queue *q) {
         q->len--;
         pthread_cond_signal(&q->cv_put);
     }
+    return b;
+}
+
+static batch *q_get(queue *q) {
+    pthread_mutex_lock(&q->mu);
+    if (!q->head && q->producers > 0) {
+        double t = clock_now();
+        while (!q->head && q->producers > 0) pthread_cond_wait(&q->cv_get, &q->mu);
+        q->wait_s += clock_now() - t;
+    }
+    batch *b = q_pop_locked(q);
     pthread_mutex_unlock(&q->mu);
     return b;
 }
@@ -476,13 +482,7 @@ static void *worker(void *arg) {
 /* A batch from the queue without waiting, or NULL. */
 static batch *q_try_get(queue *q) {
     pthread_mutex_lock(&q->mu);
-    batch *b = q->head;
-    if (b) {
-        q->head = b->next;
-        if (!q->head) q->tail = NULL;
-        q->len--;
-        pthread_cond_signal(&q->cv_put);
-    }
+    batch *b = q_pop_locked(q);
     pthread_mutex_unlock(&q->mu);
     return b;
 }
