@@ -144,14 +144,6 @@ typedef struct {
     int difficulty, text_answer;
 } eval_problem;
 
-static int knob_percent(const char *knobs) {
-    if (!knobs || !strstr(knobs, "\"percent\"")) return 0;
-    cJSON *j = cJSON_Parse(knobs);
-    int p = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "percent"));
-    cJSON_Delete(j);
-    return p;
-}
-
 static void put_user(strbuf *b, const char *tpl, const char *prompt) {
     const char *at = strstr(tpl, "{prompt}");
     if (!at) { sb_puts(b, tpl); sb_puts(b, "\n\n"); sb_puts(b, prompt); return; }
@@ -292,7 +284,7 @@ int eval_run(sqlite3 *db, student_t *s, const eval_opts *o, int64_t run_id, eval
     long nout = 0;
     for (long i = 0; i < np && ok; i++) {
         ans_truth_set(judge_ans_scratch(J), &truth, P[i].answer, P[i].text_answer);
-        int percent = knob_percent(P[i].knobs);
+        int percent = knobs_percent(P[i].knobs);
         int c = 0;
         for (int j = 0; j < per && ok; j++) {
             gen_seq *q = &seqs[i * per + j];

@@ -359,3 +359,12 @@ void verdict_measures(const verdict_t *v, strbuf *b) {
     put_int(b, v->n_words);
     sb_putc(b, '}');
 }
+
+int knobs_percent(const char *knobs) {
+    /* the knobs JSON is tiny; look before parsing */
+    if (!knobs || !strstr(knobs, "\"percent\"")) return 0;
+    cJSON *j = cJSON_Parse(knobs);
+    int p = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "percent"));
+    cJSON_Delete(j);
+    return p;
+}

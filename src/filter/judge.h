@@ -85,6 +85,10 @@ void judge_free(judge_ctx *j);
 ans_scratch *judge_ans_scratch(judge_ctx *j);
 void verdict_init(verdict_t *v);
 void verdict_free(verdict_t *v);
+/* Whether a problem's knobs JSON (problems.knobs) says the question asks for a
+ * percentage, so "25%" and "25" both answer a ground truth of 25. */
+int knobs_percent(const char *knobs);
+
 /* Judge one trace. Never fails: bad input becomes reasons. */
 void judge_trace(judge_ctx *j, const judge_input *in, verdict_t *v);
 /* verdicts.measures JSON for v (appends). */

@@ -274,15 +274,6 @@ static void fail_shared(shared *S, const char *what) {
     pthread_mutex_unlock(&S->err_mu);
 }
 
-static int knob_percent(const char *knobs) {
-    /* the knobs JSON is tiny; look before parsing */
-    if (!knobs || !strstr(knobs, "\"percent\"")) return 0;
-    cJSON *j = cJSON_Parse(knobs);
-    int p = j && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "percent"));
-    cJSON_Delete(j);
-    return p;
-}
-
 /* One judging thread's state: its read-only connection, prepared statement,
  * judge scratch and the members of the problem being grouped. The writer
  * thread has one too: it judges chunks between writes. */
@@ -385,7 +376,7 @@ static batch *judger_next(judger *W, shared *S, int *done) {
                     const char *atype = (const char *)sqlite3_column_text(pst, 2);
                     ans_truth_set(judge_ans_scratch(J), &W->truth, answer, atype && !strcmp(atype, "text"));
                     scripts = lang_scripts((const char *)sqlite3_column_text(pst, 3));
-                    percent = knob_percent((const char *)sqlite3_column_text(pst, 4));
+                    percent = knobs_percent((const char *)sqlite3_column_text(pst, 4));
                 }
             }
         }
