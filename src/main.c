@@ -4,6 +4,7 @@
 #include <string.h>
 #include "cli/commands.h"
 #include "core/err.h"
+#include "distill/blas_arch.h"
 
 static void usage(FILE *out) {
     fprintf(out,
@@ -18,13 +19,14 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    blas_pick_kernels(argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
     }
     const char *name = argv[1];
     if (strcmp(name, "--version") == 0 || strcmp(name, "version") == 0) {
-        printf("retort %s\n", RETORT_VERSION);
+        printf("retort %s\nopenblas kernels: %s\n", RETORT_VERSION, blas_kernels());
         return EXIT_OK;
     }
     if (strcmp(name, "-h") == 0 || strcmp(name, "--help") == 0) {

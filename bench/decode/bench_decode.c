@@ -13,6 +13,7 @@
 #include "core/err.h"
 #include "distill/infer.h"
 #include "distill/model.h"
+#include "distill/blas_arch.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -80,12 +81,14 @@ static double median_of(int runs, double (*f)(model_t *, int, int), model_t *m, 
 static double uncached_adapter(model_t *m, int batch, int nt) { (void)batch; return run_uncached(m, nt); }
 
 int main(int argc, char **argv) {
+    blas_pick_kernels(argv);
     int threads = argc > 1 ? atoi(argv[1]) : 2, runs = argc > 2 ? atoi(argv[2]) : 3;
     int new_tokens = argc > 3 ? atoi(argv[3]) : 128, skip05 = argc > 4 ? atoi(argv[4]) : 0;
     if (runs < 1) runs = 1;
     if (runs > 16) runs = 16;
     model_set_threads(threads);
     bench_print_machine(stdout);
+    printf("openblas kernels: %s\n", blas_kernels());
     printf("threads %d, prompt %d tokens, %d new tokens per sequence, greedy, median of %d runs\n", threads, PROMPT,
            new_tokens, runs);
     model_config c;

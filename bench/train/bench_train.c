@@ -10,6 +10,7 @@
 #include <cblas.h>
 #include "core/rng.h"
 #include "distill/model.h"
+#include "distill/blas_arch.h"
 
 static double now_s(void) {
     struct timespec ts;
@@ -26,6 +27,7 @@ static double median(double *v, int n) {
 }
 
 int main(int argc, char **argv) {
+    blas_pick_kernels(argv);
     int threads = argc > 1 ? atoi(argv[1]) : 2, B = argc > 2 ? atoi(argv[2]) : 8, T = argc > 3 ? atoi(argv[3]) : 512;
     int steps = argc > 4 ? atoi(argv[4]) : 5;
     model_set_threads(threads);
@@ -90,6 +92,7 @@ int main(int argc, char **argv) {
     double achieved = flops / t_med / 1e9;
     printf("shape: Qwen2 H=%d L=%d heads=%d kv=%d I=%d vocab=%d (%.2fM params), batch %d x %d tokens, %d threads\n",
            c.H, c.L, c.nh, c.nkv, c.I, c.V, m.nparams / 1e6, B, T, threads);
+    printf("openblas kernels: %s\n", blas_kernels());
     printf("sgemm peak (2048^3, best of 5): %.1f GFLOP/s\n", peak);
     printf("retort: %.0f tokens/s, step %.3f s (median of %d), %.1f GFLOP/s, MFU %.1f%%\n", tok_s, t_med, steps,
            achieved, 100.0 * achieved / peak);

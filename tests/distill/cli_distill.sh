@@ -33,6 +33,16 @@ with open(sys.argv[1], "wb") as f:
     for s in samples: f.write(bytes(s[1]))
 EOF
 
+# OpenBLAS kernels: a CPU that OpenBLAS does not recognise (a VM hiding its model)
+# gets the best family its flags support, not the generic SSE3 ones; a user's
+# OPENBLAS_CORETYPE wins.
+kern=$(env -u OPENBLAS_CORETYPE "$R" --version | sed -n 's/^openblas kernels: //p')
+check "--version names the OpenBLAS kernels ($kern)" "[ -n '$kern' ]"
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then
+  check "AVX2 CPU does not run the generic kernels ($kern)" "! echo '$kern' | grep -qiE '^(prescott|core2|katmai|northwood|banias|atom)$'"
+fi
+check "OPENBLAS_CORETYPE set by the user is kept" "[ \"\$(OPENBLAS_CORETYPE=Prescott "$R" --version | sed -n 's/^openblas kernels: //p')\" = Prescott ]"
+
 common=(--db "$W/t.db" --data "$W/data.tok" --init tiny --seq-len 64 --batch 4 --accum 2 --lr 5e-3 --warmup 5 --threads 1 --quiet)
 "$R" distill "${common[@]}" --out "$W/a" --steps 40 --eval-every 10 --save-every 20 --save-dtype f32 2>"$W/err"
 check "distill exits 0" "[ $? -eq 0 ]"

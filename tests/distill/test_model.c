@@ -11,6 +11,7 @@
 #include "core/rng.h"
 #include "distill/ckpt.h"
 #include "distill/model.h"
+#include "distill/blas_arch.h"
 
 static model_config tiny(int arch) {
     model_config c;
@@ -275,7 +276,9 @@ static void thread_independence(void) {
     openblas_set_num_threads(1);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    blas_pick_kernels(argv);
     openblas_set_num_threads(1);
     char tmp[] = "/tmp/retort-distill-XXXXXX";
     CHECK(mkdtemp(tmp) != NULL);

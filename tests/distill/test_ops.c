@@ -8,6 +8,7 @@
 #include "test.h"
 #include "core/rng.h"
 #include "distill/model.h"
+#include "distill/blas_arch.h"
 
 static rng_t rng;
 static void randn(float *x, size_t n, double s) {
@@ -214,7 +215,9 @@ static void test_attention(int ndocs, const int *docs, int fd_all) {
     free(a.qkv); free(a.out); free(a.R); free(a.att); free(g); free(dS);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    blas_pick_kernels(argv);
     openblas_set_num_threads(1);
     rng_seed(&rng, 42);
     test_rmsnorm();

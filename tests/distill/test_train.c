@@ -12,6 +12,7 @@
 #include "distill/ckpt.h"
 #include "distill/model.h"
 #include "distill/train.h"
+#include "distill/blas_arch.h"
 
 /* A learnable task: BOS a b c SEP c b a EOS, loss on the reversed part. */
 enum { V = 48, BOS = 1, SEP = 2, EOS = 3 };
@@ -68,7 +69,9 @@ static void opts(train_opts *o, const char *out) {
     o->out_dir = out; o->save_dtype = CKPT_F32; o->init = "test";
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    blas_pick_kernels(argv);
     openblas_set_num_threads(1);
     char tmp[] = "/tmp/retort-train-XXXXXX";
     CHECK(mkdtemp(tmp) != NULL);

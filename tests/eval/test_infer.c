@@ -6,6 +6,7 @@
 #include "core/rng.h"
 #include "distill/model.h"
 #include "distill/infer.h"
+#include "distill/blas_arch.h"
 
 /* Full-forward logits at every position of one document. */
 static void full_logits(model_t *m, const uint32_t *ids, int n, float *out) {
@@ -223,7 +224,9 @@ static void check_generate_determinism(void) {
     model_free(&m);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    (void)argc;
+    blas_pick_kernels(argv);
     model_set_threads(1);
     check_arch(ARCH_QWEN2);
     check_arch(ARCH_LLAMA);
