@@ -13,6 +13,7 @@ int cmd_generate(int argc, char **argv) {
     long operands[2] = {o.family.arith.operands_min, o.family.arith.operands_max};
     long digits[2] = {o.family.arith.digits_min, o.family.arith.digits_max};
     int prefill = 0;
+    const char *cot = "brief";
     long top_k = o.model.top_k, max_new = o.model.max_new, limit = 0, decode_batch = o.model.decode_batch, threads = 0;
     opt_def opts[] = {
         O_STR("db", &db_path, "PATH", "database file"),
@@ -24,6 +25,8 @@ int cmd_generate(int argc, char **argv) {
         O_CHOICE("format", &o.synth.format, "r1|tagged",
                  "output format: R1's <think>...</think> + \\boxed{}, or the tagged cold-start template"),
         O_FLAG("think-prefill", &prefill, "the prompt template prefills '<think>\\n'; traces start inside it"),
+        O_CHOICE("cot", &cot, "brief|written",
+                 "synthetic: each operation in one step, or written out digit by digit (columns, long × and ÷)"),
         O_STR("teacher", &o.teacher, "NAME", "who samples the traces: synthetic, or model:DIR (a student checkpoint)"),
         O_DBL("temperature", &o.model.temperature, "T", "model teacher: sampling temperature (0: greedy)", 0, 100),
         O_DBL("top-p", &o.model.top_p, "P", "model teacher: nucleus sampling", 0, 1),
@@ -60,12 +63,19 @@ int cmd_generate(int argc, char **argv) {
         "The synthetic teacher works each problem step by step in its language and plants a\n"
         "real teacher's failures at the --fault-* rates, recording them in traces.injected so\n"
         "the filter can be measured. Set every --fault-* to 0 for clean traces.\n\n"
+        "--cot written makes it work every operation of integers the way it is done on\n"
+        "paper: column addition and subtraction with carries and borrows, long\n"
+        "multiplication and division, each column ending with the digits so far:\n"
+        "  37 + 45: 7 + 5 = 12, carry 1 → 2; 3 + 4 + 1 = 8 → 82. So 37 + 45 = 82.\n"
+        "Traces get longer, and a small student can learn them: every token it writes is a\n"
+        "one-digit fact or a copy of nearby digits. Fractions are still stated in one step.\n\n"
         "Deterministic and resumable: the same flags and --seed give the same rows, running\n"
         "again adds only what is missing, and a killed run loses at most one --batch.\n\n"
         "examples:\n"
         "  retort generate --family arith --count 5000 --samples 4 --operands 2:3 --digits 1:2\n"
         "  retort generate --family word --lang zh --count 2000 --format tagged\n"
-        "  retort generate --family general --count 1000 --samples 2\n\n"
+        "  retort generate --family general --count 1000 --samples 2\n"
+        "  retort generate --family arith --count 20000 --operands 2:3 --cot written\n\n"
         "The model teacher (--teacher model:DIR) samples a student checkpoint with\n"
         "--temperature/--top-p/--top-k (R1's 0.6/0.95 by default) through its chat template\n"
         "and R1's math prompt; traces record the prefilled '<think>\\n', the finish\n"
@@ -82,6 +92,7 @@ int cmd_generate(int argc, char **argv) {
     o.family.arith.digits_min = (int)digits[0];
     o.family.arith.digits_max = (int)digits[1];
     o.synth.think_prefill = prefill;
+    o.synth.written = strcmp(cot, "written") == 0;
     if (strcmp(o.teacher, "synthetic") != 0 && strncmp(o.teacher, "model:", 6) != 0)
         return opts_error(&spec, "--teacher: '%s' is neither 'synthetic' nor 'model:DIR'", o.teacher);
     if (!strncmp(o.teacher, "model:", 6)) {

@@ -53,6 +53,8 @@ int64_t teacher_upsert(sqlite3 *db, const generate_opts *o, char key_out[65]) {
     cJSON_AddNumberToObject(f, "loop", o->synth.faults.loop);
     cJSON_AddNumberToObject(f, "truncate", o->synth.faults.truncate);
     cJSON_AddNumberToObject(params, "max_chars", (double)o->synth.max_chars);
+    /* only when set, so the brief teacher keeps the key it always had */
+    if (o->synth.written) cJSON_AddStringToObject(params, "cot", "written");
     char *pj = cJSON_PrintUnformatted(params);
     cJSON_Delete(params);
     strbuf k;

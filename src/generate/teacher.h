@@ -24,6 +24,7 @@ typedef struct {
     int think_prefill;   /* the prompt template ends with "<think>\n": the text starts inside it */
     fault_rates faults;
     long max_chars;      /* where a loop is cut */
+    int written;         /* work each operation digit by digit (generate/written.h), not in one step */
 } synth_opts;
 
 typedef struct {

@@ -7,6 +7,7 @@
 #include "core/err.h"
 #include "core/hash.h"
 #include "generate/numwords.h"
+#include "generate/written.h"
 
 #define MAX_LINES 128
 
@@ -151,7 +152,7 @@ static _Thread_local int p_scratch_ready;
 /* Work the expression step by step into L; the final value lands in `final`.
  * wrong_at >= 0 plants an error in that step. */
 static void work_expression(const problem_t *p, const cJSON *ph, rng_t *r, int wrong_at, lines_t *L, mpq_t final,
-                            expr_t *work, strbuf *tmp, strbuf *line) {
+                            expr_t *work, strbuf *tmp, strbuf *line, const written_words *ww) {
     if (!p_scratch_ready) { expr_init(&p_scratch_trial); p_scratch_ready = 1; }
     expr_copy(work, &p->expr);
     static _Thread_local mpq_t bad, delta;
@@ -188,6 +189,20 @@ static void work_expression(const problem_t *p, const cJSON *ph, rng_t *r, int w
                 if (expr_eval(trial) == 0) break;
             }
             expr_reduce(work, i, bad);
+        } else if (ww) {
+            /* written arithmetic: the operation done digit by digit; a step it
+             * does not apply to (a fraction) is stated as in the brief style */
+            static _Thread_local mpq_t got;
+            static _Thread_local int got_ready;
+            if (!got_ready) { mpq_init(got); got_ready = 1; }
+            sb_reset(line);
+            int brief = written_step(line, n->op, work->n[n->l].v, work->n[n->r].v, ww, got);
+            if (expr_reduce(work, i, NULL)) { assert(!"division by zero while working a checked expression"); break; }
+            if (!brief) {
+                assert(mpq_equal(got, work->n[i].v));
+                lines_add(L, line->s);
+                goto now;
+            }
         } else if (expr_reduce(work, i, NULL)) {
             /* cannot happen for a generated problem (checked when made); stop rather than spin */
             assert(!"division by zero while working a checked expression");
@@ -199,7 +214,9 @@ static void work_expression(const problem_t *p, const cJSON *ph, rng_t *r, int w
         sb_reset(line);
         phrase_fill(line, pick(cJSON_GetObjectItem(ph, "step"), r), p, kv);
         lines_add(L, line->s);
-        if (work->n[work->root].op != EXPR_NUM && rng_chance(r, 0.7)) {
+    now:
+        /* written: always restate, so the next operation reads its operands nearby */
+        if (work->n[work->root].op != EXPR_NUM && (ww || rng_chance(r, 0.7))) {
             sb_reset(tmp);
             expr_render(work, tmp);
             const char *kv2[] = {"expr", tmp->s, NULL};
@@ -274,7 +291,21 @@ int synth_sample(const problem_t *p, const synth_opts *o, uint64_t seed, synth_t
         }
         int nsteps = expr_ops(&p->expr);
         int wrong_at = f_wrong ? (int)rng_range(&r, 0, nsteps - 1) : -1;
-        work_expression(p, ph, &r, wrong_at, &sc.L, sc.final, &sc.work, &sc.tmp, &sc.line);
+        written_words ww;
+        const cJSON *wj = cJSON_GetObjectItem(ph, "written");
+        if (o->written) {
+            ww = (written_words){cJSON_GetStringValue(cJSON_GetObjectItem(wj, "carry")),
+                                 cJSON_GetStringValue(cJSON_GetObjectItem(wj, "borrow")),
+                                 cJSON_GetStringValue(cJSON_GetObjectItem(wj, "down")),
+                                 cJSON_GetStringValue(cJSON_GetObjectItem(wj, "quotient")),
+                                 cJSON_GetStringValue(cJSON_GetObjectItem(wj, "so")),
+                                 cJSON_GetStringValue(cJSON_GetObjectItem(wj, "end"))};
+            if (!ww.carry || !ww.borrow || !ww.down || !ww.quotient || !ww.so || !ww.end) {
+                err_set("phrases for '%s' lack the \"written\" words", p->lang);
+                return -1;
+            }
+        }
+        work_expression(p, ph, &r, wrong_at, &sc.L, sc.final, &sc.work, &sc.tmp, &sc.line, o->written ? &ww : NULL);
         if (f_wrong && mpq_equal(sc.final, p->truth)) {
             /* the slip cancelled out (a later × 0, say): make the last step wrong instead */
             mpq_t one; mpq_init(one); mpq_set_ui(one, 1, 1);

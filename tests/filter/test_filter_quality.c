@@ -1,6 +1,7 @@
 /* The quality bar on the real synthetic teacher: `$RETORT generate` with the
  * default fault rates for every family (arith, word, general), language (en,
- * zh), format (r1, tagged) and think prefill (off, on), then `$RETORT filter`
+ * zh), format (r1, tagged), think prefill (off, on) and, for arith and word,
+ * chain-of-thought style (brief, written), then `$RETORT filter`
  * with the default configuration. Every injected fault type must be rejected
  * (100% recall), for the reason that fault calls for when it is the only
  * fault, and no clean trace may be rejected (exact duplicates are counted
@@ -14,7 +15,7 @@
 #include "core/err.h"
 #include "filter/run.h"
 
-#define PROBLEMS 150   /* per combination: 24 x 150 x 4 samples = 14,400 traces */
+#define PROBLEMS 150   /* per combination: 40 x 150 x 4 samples = 24,000 traces */
 #define SAMPLES 4
 
 static int64_t q_int(sqlite3 *db, const char *sql) { return db_int(db, sql, -1); }
@@ -28,19 +29,22 @@ int main(void) {
     snprintf(path, sizeof path, "%s/q.db", dir);
 
     static const char *families[] = {"arith", "word", "general"}, *langs[] = {"en", "zh"}, *formats[] = {"r1", "tagged"};
-    int seed = 1;
+    /* arith and word problems also with the written chain of thought (general has no arithmetic) */
+    int seed = 1, runs = 0;
     for (int f = 0; f < 3; f++)
-        for (int l = 0; l < 2; l++)
-            for (int x = 0; x < 2; x++)
-                for (int p = 0; p < 2; p++) {
-                    snprintf(cmd, sizeof cmd,
-                             "'%s' generate --db '%s' --family %s --lang %s --format %s %s --count %d --samples %d"
-                             " --seed %d --quiet > /dev/null",
-                             retort, path, families[f], langs[l], formats[x], p ? "--think-prefill" : "", PROBLEMS,
-                             SAMPLES, seed++);
-                    int rc = system(cmd);
-                    CHECKF(rc == 0, "%s: exit %d", cmd, rc);
-                }
+        for (int c = 0; c < (f < 2 ? 2 : 1); c++)
+            for (int l = 0; l < 2; l++)
+                for (int x = 0; x < 2; x++)
+                    for (int p = 0; p < 2; p++) {
+                        snprintf(cmd, sizeof cmd,
+                                 "'%s' generate --db '%s' --family %s --lang %s --format %s %s --cot %s --count %d"
+                                 " --samples %d --seed %d --quiet > /dev/null",
+                                 retort, path, families[f], langs[l], formats[x], p ? "--think-prefill" : "",
+                                 c ? "written" : "brief", PROBLEMS, SAMPLES, seed++);
+                        int rc = system(cmd);
+                        CHECKF(rc == 0, "%s: exit %d", cmd, rc);
+                        runs++;
+                    }
 
     snprintf(cmd, sizeof cmd, "'%s' filter --db '%s' --threads 2", retort, path);
     FILE *pf = popen(cmd, "r");
@@ -55,7 +59,11 @@ int main(void) {
     CHECK(q_int(db, "SELECT count(*) FROM (SELECT DISTINCT template, think_prefill FROM teachers)") == 4);
     CHECK(q_int(db, "SELECT count(*) FROM traces WHERE think_prefilled = 1") > 0);
     int64_t n_traces = q_int(db, "SELECT count(*) FROM traces");
-    CHECK(n_traces == 24 * PROBLEMS * SAMPLES);
+    CHECK(n_traces == runs * PROBLEMS * SAMPLES);
+    /* the written style is a teacher of its own, one beside each brief one */
+    CHECK(q_int(db, "SELECT count(*) FROM teachers WHERE params LIKE '%\"cot\":\"written\"%'") > 0);
+    CHECK(q_int(db, "SELECT count(*) FROM teachers WHERE params LIKE '%\"cot\":\"written\"%'") ==
+          q_int(db, "SELECT count(*) FROM teachers WHERE params NOT LIKE '%\"cot\"%'"));
 
     filter_report_t r;
     CHECKF(filter_report(db, fid, &r) == 0, "%s", err_msg());
