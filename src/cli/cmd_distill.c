@@ -21,6 +21,7 @@ static int is_dir(const char *p) {
 int cmd_distill(int argc, char **argv) {
     const char *db_path = "retort.db", *mix = NULL, *tokenizer = NULL, *data = NULL, *init = "small", *out = NULL;
     const char *save_dtype = "bf16", *template_name = "r1", *system_prompt = NULL;
+    const char *long_policy = "drop";
     long seq_len = 1024, batch = 4, accum = 1, steps = 0, eval_every = 0, save_every = 0, threads = 0;
     double epochs = 1, lr = 1e-4, min_lr_ratio = 0, warmup = 0.03, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, wd = 0.01,
            clip = 1.0;
@@ -35,7 +36,9 @@ int cmd_distill(int argc, char **argv) {
         O_STR("data", &data, "FILE", "instead of --mix: a token file written by `retort tokenize`"),
         O_STR("init", &init, "PRESET|DIR", "start from a preset (random init) or a checkpoint directory"),
         O_STR("out", &out, "DIR", "output checkpoint directory (checkpoint-N/ subdirectories for --save-every)"),
-        O_INT("seq-len", &seq_len, "N", "tokens per packed row; longer samples are truncated", 8, 1 << 20),
+        O_INT("seq-len", &seq_len, "N", "tokens per packed row", 8, 1 << 20),
+        O_CHOICE("long", &long_policy, "drop|truncate",
+                 "a sample longer than --seq-len: left out, or cut to its first --seq-len tokens"),
         O_INT("batch", &batch, "N", "rows per micro-batch", 1, 1 << 16),
         O_INT("accum", &accum, "N", "micro-batches per optimizer step (gradient accumulation)", 1, 1 << 16),
         O_DBL("epochs", &epochs, "X", "passes over the training rows (when --steps is 0)", 0, 1e6),
@@ -138,7 +141,8 @@ int cmd_distill(int argc, char **argv) {
 
     train_opts o;
     train_opts_default(&o);
-    o.seq_len = (int)seq_len; o.batch = (int)batch; o.accum = (int)accum; o.epochs = epochs; o.steps = (int)steps;
+    o.seq_len = (int)seq_len;
+    o.truncate_long = strcmp(long_policy, "truncate") == 0; o.batch = (int)batch; o.accum = (int)accum; o.epochs = epochs; o.steps = (int)steps;
     o.lr = lr; o.min_lr_ratio = min_lr_ratio; o.warmup = warmup; o.beta1 = beta1; o.beta2 = beta2; o.eps = eps;
     o.weight_decay = wd; o.clip = clip; o.eval_every = (int)eval_every; o.save_every = (int)save_every; o.seed = seed;
     o.out_dir = out; o.save_dtype = strcmp(save_dtype, "bf16") == 0 ? CKPT_BF16 : CKPT_F32;

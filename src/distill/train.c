@@ -63,19 +63,28 @@ typedef struct {
     int *tokens;            /* [nrows] tokens in the row */
 } packing;
 
-static void pack_split(const tokset_t *ts, int split, int cap, packing *p, int *n_samples, int *truncated) {
+/* Samples of one split packed into rows of cap tokens. A longer sample is left
+ * out (a reasoning trace cut before its answer teaches the student to stop
+ * mid-thought) unless truncate, which keeps its first cap tokens; *too_long
+ * counts them either way. */
+static void pack_split(const tokset_t *ts, int split, int cap, int truncate, packing *p, int *n_samples, int *too_long) {
     int n = 0;
     for (uint64_t i = 0; i < ts->n_samples; i++) n += ts->splits[i] == split;
     int *idx = xmalloc(sizeof(int) * (n + 1)), *len = xmalloc(sizeof(int) * (n + 1)), *row_of = xmalloc(sizeof(int) * (n + 1));
     int k = 0;
-    *truncated = 0;
+    *too_long = 0;
     for (uint64_t i = 0; i < ts->n_samples; i++)
         if (ts->splits[i] == split) {
             uint64_t l = ts->offsets[i + 1] - ts->offsets[i];
-            if (l > (uint64_t)cap) { l = cap; (*truncated)++; }
+            if (l > (uint64_t)cap) {
+                (*too_long)++;
+                if (!truncate) continue;
+                l = cap;
+            }
             idx[k] = (int)i;
             len[k++] = (int)l;
         }
+    n = k;
     *n_samples = n;
     p->nrows = n ? pack_best_fit(len, n, cap, row_of) : 0;
     p->start = xcalloc(p->nrows + 2, sizeof(int));
@@ -288,14 +297,17 @@ int distill_train(model_t *m, const tokset_t *ts, train_opts *o) {
         }
     packing tr, val;
     int n_train, n_val, trunc_t, trunc_v;
-    pack_split(ts, 0, cap, &tr, &n_train, &trunc_t);
-    pack_split(ts, 1, cap, &val, &n_val, &trunc_v);
+    pack_split(ts, 0, cap, o->truncate_long, &tr, &n_train, &trunc_t);
+    pack_split(ts, 1, cap, o->truncate_long, &val, &n_val, &trunc_v);
     if (tr.nrows == 0) {
-        err_set("no training samples (split 0) to train on");
+        if (trunc_t) err_set("all %d training samples are longer than --seq-len %d; raise it or use --long truncate", trunc_t, cap);
+        else err_set("no training samples (split 0) to train on");
         packing_free(&tr); packing_free(&val);
         return -1;
     }
-    if (trunc_t + trunc_v) msg("%d samples are longer than --seq-len %d and were truncated", trunc_t + trunc_v, cap);
+    if (trunc_t + trunc_v)
+        msg("%d samples are longer than --seq-len %d and were %s", trunc_t + trunc_v, cap,
+            o->truncate_long ? "truncated to it" : "left out (--long truncate keeps their beginning)");
     long tok_rows = 0;
     for (int r = 0; r < tr.nrows; r++) tok_rows += tr.tokens[r];
     int rps = o->batch * o->accum;

@@ -19,6 +19,7 @@
  *    bit for bit (the data order is a pure function of seed and epoch). */
 typedef struct {
     int seq_len;          /* tokens per packed row */
+    int truncate_long;    /* a sample longer than seq_len: 0 leaves it out, 1 trains on its first seq_len tokens */
     int batch;            /* rows per micro-batch */
     int accum;            /* micro-batches per optimizer step */
     double epochs;        /* used when steps == 0 */

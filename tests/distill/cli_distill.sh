@@ -74,4 +74,18 @@ check "missing token file exits 1 naming it" "[ $rc -eq 1 ] && grep -q missing.t
 check "a model that does not fit is refused" "[ $rc -eq 1 ] && grep -q 'refusing' $W/e4"
 "$R" distill --db "$W/t.db" --data "$W/data.tok" --init llama-3.1-8b --out "$W/big" 2>"$W/e5"; rc=$?
 check "training an 8B shape is refused before allocating" "[ $rc -eq 1 ] && grep -q 'does not fit' $W/e5 && [ ! -d $W/big ]"
+# samples longer than --seq-len (here 4..15 tokens against 11): left out by default, cut with --long truncate
+"$R" distill --db "$W/t.db" --data "$W/data.tok" --init tiny --seq-len 11 --batch 4 --steps 2 --threads 1 --out "$W/l1" 2>"$W/l1.err"
+rc=$?
+n_long=$(python3 -c "
+import struct,sys
+d=open('$W/data.tok','rb').read(); ns=struct.unpack_from('<Q',d,16)[0]
+o=struct.unpack_from(f'<{ns+1}Q',d,64); print(sum(1 for i in range(ns) if o[i+1]-o[i]>11))")
+check "long samples are left out by default ($n_long of them)" "[ $rc -eq 0 ] && grep -q \"^retort: $n_long samples are longer than --seq-len 11 and were left out\" $W/l1.err"
+"$R" distill --db "$W/t.db" --data "$W/data.tok" --init tiny --seq-len 11 --batch 4 --steps 2 --threads 1 --out "$W/l2" --long truncate 2>"$W/l2.err"
+rc=$?
+check "--long truncate cuts them" "[ $rc -eq 0 ] && grep -q \"$n_long samples are longer than --seq-len 11 and were truncated\" $W/l2.err"
+"$R" distill --db "$W/t.db" --data "$W/data.tok" --init tiny --seq-len 8 --batch 4 --steps 2 --threads 1 --out "$W/l3" --long keep 2>"$W/l3.err"
+check "--long with a bad value exits 2 naming it" "[ $? -eq 2 ] && grep -q -- --long $W/l3.err"
+
 exit $fail
