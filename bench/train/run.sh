@@ -4,13 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 TH=${1:-2}; B=${2:-8}; T=${3:-512}; S=${4:-5}; R=${5:-3}
-[ -x build/bench/train/bench_train ] || { meson setup build >/dev/null 2>&1 || true; ninja -C build bench/train/bench_train >/dev/null; }
+[ -x build/bench/train/bench_train ] && [ -x build/retort ] || { meson setup build >/dev/null 2>&1 || true; ninja -C build >/dev/null; }
 PY=/usr/bin/python3
 if ! $PY -c "import torch" 2>/dev/null; then
   echo "bench: installing python3-torch (the peer)" >&2
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-torch >/dev/null
 fi
+# The peer must run the same sgemm kernels: Debian's torch uses the same OpenBLAS, which on a
+# CPU it does not recognise falls back to generic kernels; retort picks better ones itself
+# (src/distill/blas_arch.h), so the peer gets the same choice through OPENBLAS_CORETYPE.
+KERNELS=$(build/retort --version 2>/dev/null | sed -n 's/^openblas kernels: //p')
+[ -n "${OPENBLAS_CORETYPE:-}" ] || { [ -n "$KERNELS" ] && export OPENBLAS_CORETYPE=$KERNELS; }
+echo "openblas kernels for both: ${OPENBLAS_CORETYPE:-as OpenBLAS detects them}"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 ours=(); peer=(); mfu=(); peak=(); ratio=()
 for r in $(seq "$R"); do
