@@ -2,12 +2,7 @@
 # End to end: a token file -> retort distill (tiny preset) -> a checkpoint that
 # `retort model` loads; train_log rows in the DB; --resume continues the curve;
 # usage errors exit 2 naming the flag.
-set -uo pipefail
-R=${RETORT:?}
-W=$(mktemp -d /tmp/retort-cli-distill-XXXXXX)
-trap 'rm -rf "$W"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh" cli-distill
 
 # token file in the format of src/core/tokset.h: BOS a b c SEP c b a EOS, loss on the answer
 python3 - "$W/data.tok" <<'EOF'

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
 # The pipeline into the student: generate -> a mix -> tokenizer train ->
 # retort distill --mix; the loss falls and the checkpoint carries the tokenizer.
-set -uo pipefail
-R=${RETORT:?}
-W=$(mktemp -d /tmp/retort-cli-mix-XXXXXX)
-trap 'rm -rf "$W"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh" cli-mix
 D=$W/d.db
 "$R" init --db "$D" 2>/dev/null
 "$R" generate --db "$D" --family arith --count 300 --samples 1 --operands 2:3 --digits 1:2 --seed 1 --quiet 2>/dev/null

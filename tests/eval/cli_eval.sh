@@ -2,12 +2,7 @@
 # End to end on the tiny preset: synthetic traces -> mix (SQL) -> tokenizer ->
 # distill a few steps -> generate --teacher model:DIR (traces with provenance,
 # resumed sample by sample) -> eval (rows stored, table printed) -> chat.
-set -uo pipefail
-R=${RETORT:?}
-W=$(mktemp -d /tmp/retort-cli-eval-XXXXXX)
-trap 'rm -rf "$W"' EXIT
-fail=0
-check() { if eval "$2"; then echo "ok   $1"; else echo "FAIL $1"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh" cli-eval
 D="$W/t.db"
 q() { sqlite3 "$D" "$1"; }
 
