@@ -19,7 +19,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
-    blas_pick_kernels(argv);
+    blas_init(argv);
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;

@@ -81,7 +81,7 @@ static double median_of(int runs, double (*f)(model_t *, int, int), model_t *m, 
 static double uncached_adapter(model_t *m, int batch, int nt) { (void)batch; return run_uncached(m, nt); }
 
 int main(int argc, char **argv) {
-    blas_pick_kernels(argv);
+    blas_init(argv);
     int threads = argc > 1 ? atoi(argv[1]) : 2, runs = argc > 2 ? atoi(argv[2]) : 3;
     int new_tokens = argc > 3 ? atoi(argv[3]) : 128, skip05 = argc > 4 ? atoi(argv[4]) : 0;
     if (runs < 1) runs = 1;

@@ -27,7 +27,7 @@ static double median(double *v, int n) {
 }
 
 int main(int argc, char **argv) {
-    blas_pick_kernels(argv);
+    blas_init(argv);
     int threads = argc > 1 ? atoi(argv[1]) : 2, B = argc > 2 ? atoi(argv[2]) : 8, T = argc > 3 ? atoi(argv[3]) : 512;
     int steps = argc > 4 ? atoi(argv[4]) : 5;
     model_set_threads(threads);

@@ -16,6 +16,24 @@
  * A user's own OPENBLAS_CORETYPE is always respected. */
 void blas_pick_kernels(char **argv);
 
+/* Flush denormal floats to zero (on: x86 FTZ and DAZ, AArch64 FZ; off: IEEE
+ * gradual underflow) in this thread and in every compute thread started after it,
+ * OpenBLAS's pool included (restarted, since its workers start before main()).
+ * Why: as a student trains, attention sharpens and softmax leaves many
+ * probabilities between 1e-45 and 1e-38; every such operand or result costs a
+ * microcode assist, and training the `small` student slowed from 5,500 to about
+ * 1,900 tokens/s within a few thousand steps (CI kind; bench/train/bench_denormals
+ * times the attention alone both ways). Values that small weigh nothing next to
+ * the rest of their row. blas_init() turns it on; off is for benches and tests. */
+void blas_flush_denormals(int on);
+
+/* Whether this thread flushes denormals. */
+int blas_flushes_denormals(void);
+
+/* Everything above, first thing in main(): blas_pick_kernels() (which may
+ * re-execute), then blas_flush_denormals(1). */
+void blas_init(char **argv);
+
 /* The kernel family OpenBLAS is using ("SkylakeX", "Prescott", ...). */
 const char *blas_kernels(void);
 

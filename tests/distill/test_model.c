@@ -278,7 +278,7 @@ static void thread_independence(void) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    blas_pick_kernels(argv);
+    blas_init(argv);
     openblas_set_num_threads(1);
     char tmp[] = "/tmp/retort-distill-XXXXXX";
     CHECK(mkdtemp(tmp) != NULL);

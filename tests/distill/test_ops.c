@@ -9,6 +9,7 @@
 #include "core/rng.h"
 #include "distill/model.h"
 #include "distill/blas_arch.h"
+#include "distill/par.h"
 
 static rng_t rng;
 static void randn(float *x, size_t n, double s) {
@@ -215,9 +216,52 @@ static void test_attention(int ndocs, const int *docs, int fd_all) {
     free(a.qkv); free(a.out); free(a.R); free(a.att); free(g); free(dS);
 }
 
+/* blas_init() flushes denormals in every compute thread: ours (par_for) and
+ * OpenBLAS's workers, which start before main() and must be restarted for it.
+ * 1e-20 * 1e-20 is a denormal result; flushed, every sum of such products is 0. */
+static void flags_ok(void *ctx, int begin, int end, int thread) {
+    (void)thread;
+    for (int i = begin; i < end; i++) ((int *)ctx)[i] = blas_flushes_denormals();
+}
+static int denormal_outputs(void) { /* of a two-thread sgemm whose products are all denormal */
+    enum { M = 1024, N = 1024, K = 256 };
+    float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N), *C = malloc(sizeof(float) * M * N);
+    for (int i = 0; i < M * K; i++) A[i] = 1e-20f;
+    for (int i = 0; i < K * N; i++) B[i] = 1e-20f;
+    openblas_set_num_threads(2);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, N, K, 1.0f, A, K, B, N, 0.0f, C, N);
+    openblas_set_num_threads(1);
+    int nonzero = 0;
+    for (int i = 0; i < M * N; i++) nonzero += C[i] != 0.0f;
+    free(A); free(B); free(C);
+    return nonzero;
+}
+static void test_denormals(void) {
+    CHECK(blas_flushes_denormals());
+    volatile float tiny = 1e-20f;
+    CHECK(tiny * tiny == 0.0f);
+    par_set_threads(2);
+    int flag[64];
+    par_for(64, 1, flags_ok, flag);
+    int all = 1;
+    for (int i = 0; i < 64; i++) all &= flag[i];
+    CHECK(all);
+    par_set_threads(1);
+    int n = denormal_outputs();
+    CHECKF(n == 0, "%d sgemm outputs kept denormals (an OpenBLAS worker does not flush)", n);
+    /* and off again: gradual underflow everywhere, so the check above can fail */
+    blas_flush_denormals(0);
+    CHECK(!blas_flushes_denormals() && tiny * tiny > 0.0f);
+    n = denormal_outputs();
+    CHECKF(n == 1024 * 1024, "%d of %d sgemm outputs denormal with flushing off", n, 1024 * 1024);
+    blas_flush_denormals(1);
+    CHECK(blas_flushes_denormals());
+}
+
 int main(int argc, char **argv) {
     (void)argc;
-    blas_pick_kernels(argv);
+    blas_init(argv);
+    test_denormals();
     openblas_set_num_threads(1);
     rng_seed(&rng, 42);
     test_rmsnorm();

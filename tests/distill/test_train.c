@@ -71,7 +71,7 @@ static void opts(train_opts *o, const char *out) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    blas_pick_kernels(argv);
+    blas_init(argv);
     openblas_set_num_threads(1);
     char tmp[] = "/tmp/retort-train-XXXXXX";
     CHECK(mkdtemp(tmp) != NULL);

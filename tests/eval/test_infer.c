@@ -226,7 +226,7 @@ static void check_generate_determinism(void) {
 
 int main(int argc, char **argv) {
     (void)argc;
-    blas_pick_kernels(argv);
+    blas_init(argv);
     model_set_threads(1);
     check_arch(ARCH_QWEN2);
     check_arch(ARCH_LLAMA);
