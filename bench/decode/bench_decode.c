@@ -15,11 +15,6 @@
 #include "distill/model.h"
 #include "distill/blas_arch.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 /* CPU seconds of the whole process (all threads): on a shared machine, wall
  * time measures the neighbours too, so both are printed. */
 static double cpu_s(void) {
@@ -40,9 +35,9 @@ static double run_cached(model_t *m, int batch, int new_tokens) {
     }
     gen_opts o = {.sample = {.temperature = 0, .top_p = 1}, .max_new = new_tokens, .batch = batch};
     long n = 0;
-    double t = now_s(), c = cpu_s();
+    double t = bench_now_s(), c = cpu_s();
     if (infer_generate(m, q, batch, &o, &n)) { err_print(); exit(1); }
-    t = now_s() - t;
+    t = bench_now_s() - t;
     last_cpu_share = (cpu_s() - c) / t;
     for (int b = 0; b < batch; b++) gen_seq_free(&q[b]);
     free(q); free(pr);
@@ -57,7 +52,7 @@ static double run_uncached(model_t *m, int new_tokens) {
     float *lg = malloc(sizeof(float) * m->c.V);
     for (int i = 0; i < PROMPT; i++) ids[i] = (uint32_t)((i * 17) % m->c.V);
     model_reserve(m, cap, cap);
-    double t = now_s(), c = cpu_s();
+    double t = bench_now_s(), c = cpu_s();
     for (int n = PROMPT; n < cap; n++) {
         for (int i = 0; i < n; i++) tg[i] = i == n - 1 ? 0 : -1;
         int nt = 0;
@@ -66,7 +61,7 @@ static double run_uncached(model_t *m, int new_tokens) {
         for (int v = 1; v < m->c.V; v++) if (lg[v] > lg[best]) best = v;
         ids[n] = (uint32_t)best;
     }
-    t = now_s() - t;
+    t = bench_now_s() - t;
     last_cpu_share = (cpu_s() - c) / t;
     free(ids); free(tg); free(lg);
     return new_tokens / t;
@@ -109,9 +104,9 @@ int main(int argc, char **argv) {
     if (!skip05) {
         model_preset("qwen2.5-0.5b", &c);
         if (model_create(&m, &c)) { err_print(); return 1; }
-        double t = now_s();
+        double t = bench_now_s();
         model_init_random(&m, 1);
-        printf("qwen2.5-0.5b shape: %.1fM parameters, random init in %.1f s\n", m.nparams / 1e6, now_s() - t);
+        printf("qwen2.5-0.5b shape: %.1fM parameters, random init in %.1f s\n", m.nparams / 1e6, bench_now_s() - t);
         int nt = new_tokens < 32 ? new_tokens : 32;
         double q1 = median_of(runs, run_cached, &m, 1, nt), sq = last_cpu_share;
         double qb = run_uncached(&m, 8), sqb = last_cpu_share;

@@ -15,12 +15,6 @@
 #include "generate/generate.h"
 #include "../machine.h"
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
 /* CPU seconds (user + system) of this process so far: on a shared machine the
  * wall clock says how much CPU the run was given, the CPU time what it used. */
 static double cpu(void) {
@@ -52,7 +46,7 @@ static double raw_inserts(const char *path, long problems, long samples, long ba
                    "difficulty, reasoning, split, source, run_id) VALUES (?,'arith','expr','en',?,'42','number','{}',2,1,'train','synthetic',NULL)", &ip);
     db_prepare(db, "INSERT OR IGNORE INTO traces(problem_id, teacher_id, sample_index, text, finish_reason, "
                    "think_prefilled, latency_ms, injected, run_id) VALUES (?,1,?,?,'stop',0,0.01,'',NULL)", &it);
-    double t0 = now(), c0 = cpu();
+    double t0 = bench_now_s(), c0 = cpu();
     db_begin(db);
     for (long i = 0; i < problems; i++) {
         char h[33];
@@ -70,7 +64,7 @@ static double raw_inserts(const char *path, long problems, long samples, long ba
         if ((i + 1) % batch == 0) { db_commit(db); db_begin(db); }
     }
     db_commit(db);
-    double dt = now() - t0;
+    double dt = bench_now_s() - t0;
     *cpu_s = cpu() - c0;
     sqlite3_finalize(ip); sqlite3_finalize(it);
     db_close(db);
@@ -101,9 +95,9 @@ int main(int argc, char **argv) {
         sqlite3 *db;
         if (db_open(path, DB_CREATE, &db)) { err_print(); return 1; }
         generate_result res;
-        double t0 = now(), c0 = cpu();
+        double t0 = bench_now_s(), c0 = cpu();
         if (generate_run(db, &o, 0, &res)) { err_print(); return 1; }
-        gen[r] = now() - t0;
+        gen[r] = bench_now_s() - t0;
         gen_cpu[r] = cpu() - c0;
         plen = (size_t)db_int(db, "SELECT avg(length(CAST(prompt AS BLOB))) FROM problems", 0);
         tlen = (size_t)db_int(db, "SELECT avg(length(CAST(text AS BLOB))) FROM traces", 0);

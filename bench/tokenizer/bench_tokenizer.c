@@ -8,12 +8,7 @@
 #include <time.h>
 #include "core/err.h"
 #include "tokenizer/tokenizer.h"
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
+#include "../machine.h"
 
 int main(int argc, char **argv) {
     if (argc < 3) { fprintf(stderr, "usage: bench_tokenizer TOKENIZER FILE [RUNS]\n"); return 2; }
@@ -32,7 +27,7 @@ int main(int argc, char **argv) {
         tok_ids ids = {0};
         uint64_t count = 0;
         uint32_t sum = 0;
-        double t0 = now();
+        double t0 = bench_now_s();
         for (char *p = buf, *end = buf + n; p < end;) {
             char *nl = memchr(p, '\n', (size_t)(end - p));
             if (!nl) nl = end;
@@ -42,7 +37,7 @@ int main(int argc, char **argv) {
             for (size_t i = 0; i < ids.n; i++) sum += ids.v[i];
             p = nl + 1;
         }
-        double s = now() - t0;
+        double s = bench_now_s() - t0;
         printf("c run %d: %.3f s, %llu ids, sum %u\n", r + 1, s, (unsigned long long)count, sum);
         tok_ids_free(&ids);
         tokenizer_free(t);

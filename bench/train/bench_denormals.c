@@ -17,17 +17,11 @@
 #include "distill/blas_arch.h"
 #include "../machine.h"
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv) {
     blas_init(argv);
     int reps = argc > 1 ? atoi(argv[1]) : 7;
     double std = argc > 2 ? atof(argv[2]) : 30.0;
-    if (reps < 1 || std <= 0) { fprintf(stderr, "usage: bench_denormals [reps>=1] [logit-std>0]\n"); return 2; }
+    if (reps < 1 || reps > 64 || std <= 0) { fprintf(stderr, "usage: bench_denormals [reps 1..64] [logit-std>0]\n"); return 2; }
     model_set_threads(1);
     enum { NH = 4, NKV = 2, HD = 64, T = 512, NDOC = 2 };
     int docs[NDOC] = {T, T}, N = NDOC * T, qd = NH * HD, kvd = NKV * HD, ld = qd + 2 * kvd;
@@ -46,12 +40,12 @@ int main(int argc, char **argv) {
     int denorm = 0;
     for (int on = 0; on < 2; on++) {
         blas_flush_denormals(on);
-        for (int k = 0; k <= reps && k < 64; k++) { /* k = 0: warm-up */
-            double t0 = now_s();
+        for (int k = 0; k <= reps; k++) { /* k = 0: warm-up */
+            double t0 = bench_now_s();
             op_attention_fwd(out, att, qkv, qkv + qd, qkv + qd + kvd, ld, docs, NDOC, NH, NKV, HD);
             op_attention_bwd(g, g + qd, g + qd + kvd, dS, dout, att, qkv, qkv + qd, qkv + qd + kvd, ld, docs, NDOC,
                              NH, NKV, HD);
-            if (k) t[on][k - 1] = now_s() - t0;
+            if (k) t[on][k - 1] = bench_now_s() - t0;
         }
         if (!on) /* the probabilities that cost assists */
             for (size_t i = 0; i < op_attention_floats(docs, NDOC, NH); i++)

@@ -11,20 +11,7 @@
 #include "core/rng.h"
 #include "distill/model.h"
 #include "distill/blas_arch.h"
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-static int cmpd(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-static double median(double *v, int n) {
-    qsort(v, n, sizeof *v, cmpd);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
+#include "../machine.h"
 
 int main(int argc, char **argv) {
     blas_init(argv);
@@ -39,11 +26,11 @@ int main(int argc, char **argv) {
     double pk[5];
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, A, n, Bm, n, 0, C, n);
     for (int r = 0; r < 5; r++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, A, n, Bm, n, 0, C, n);
-        pk[r] = 2.0 * n * n * n / (now_s() - t0) / 1e9;
+        pk[r] = 2.0 * n * n * n / (bench_now_s() - t0) / 1e9;
     }
-    qsort(pk, 5, sizeof *pk, cmpd);
+    qsort(pk, 5, sizeof *pk, bench_cmp_double);
     double peak = pk[4]; /* best of 5: the ceiling */
     free(A); free(Bm); free(C);
 
@@ -78,16 +65,16 @@ int main(int argc, char **argv) {
     double tps[64], sec[64];
     int M;
     for (int s = 0; s < steps + 1; s++) {
-        double t0 = now_s();
+        double t0 = bench_now_s();
         model_zero_grad(&m);
         double loss = model_forward(&m, ids, N, docs, B, tgt, &M, NULL);
         model_backward(&m, 1.0f / M);
         model_adamw(&m, 1e-4f, 0.9f, 0.999f, 1e-8f, 0.01f, 0);
-        double dt = now_s() - t0;
+        double dt = bench_now_s() - t0;
         if (s > 0) { tps[s - 1] = N / dt; sec[s - 1] = dt; }
         if (s == 0) fprintf(stderr, "warmup step: loss %.4f, %.2f s\n", loss / M, dt);
     }
-    double t_med = median(sec, steps), tok_s = N / t_med;
+    double t_med = bench_median(sec, steps), tok_s = N / t_med;
     (void)tps;
     double achieved = flops / t_med / 1e9;
     printf("shape: Qwen2 H=%d L=%d heads=%d kv=%d I=%d vocab=%d (%.2fM params), batch %d x %d tokens, %d threads\n",
