@@ -114,10 +114,11 @@ static int set_value(cmd_spec *spec, opt_def *o, const char *v) {
 }
 
 int opts_parse(cmd_spec *spec, int argc, char **argv, char ***args, int *nargs) {
-    static char *empty[1];
     for (opt_def *o = spec->opts; o && o->name; o++) fmt_value(o, o->defval, sizeof o->defval);
-    char **pos = calloc((size_t)argc + 1, sizeof *pos);
-    if (!pos) die("out of memory");
+    /* Positional arguments are gathered in place at argv[1..np]: the slot
+     * written is never one still to be read (np < i), and option values keep
+     * pointing at their strings, which do not move. Nothing to free. */
+    char **pos = argv + 1;
     int np = 0, only_pos = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -125,37 +126,35 @@ int opts_parse(cmd_spec *spec, int argc, char **argv, char ***args, int *nargs) 
         if (strcmp(a, "--") == 0) { only_pos = 1; continue; }
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             opts_help(spec, stdout);
-            free(pos);
             return -1;
         }
-        if (a[1] != '-') { free(pos); return opts_error(spec, "unknown option '%s'", a); }
+        if (a[1] != '-') { return opts_error(spec, "unknown option '%s'", a); }
         char name[128];
         const char *eq = strchr(a + 2, '=');
         size_t n = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
-        if (n >= sizeof name) { free(pos); return opts_error(spec, "unknown option '%s'", a); }
+        if (n >= sizeof name) { return opts_error(spec, "unknown option '%s'", a); }
         memcpy(name, a + 2, n); name[n] = 0;
         opt_def *o = opts_find(spec, name);
-        if (!o) { free(pos); return opts_error(spec, "unknown option '--%s'", name); }
+        if (!o) { return opts_error(spec, "unknown option '--%s'", name); }
         const char *val = NULL;
         if (o->type == OPT_FLAG) {
-            if (eq) { free(pos); return opts_error(spec, "--%s takes no value", name); }
+            if (eq) { return opts_error(spec, "--%s takes no value", name); }
         } else if (eq) {
             val = eq + 1;
         } else {
-            if (i + 1 >= argc) { free(pos); return opts_error(spec, "--%s needs a value (%s)", name, o->metavar ? o->metavar : "VALUE"); }
+            if (i + 1 >= argc) { return opts_error(spec, "--%s needs a value (%s)", name, o->metavar ? o->metavar : "VALUE"); }
             val = argv[++i];
         }
         int rc = set_value(spec, o, val);
-        if (rc) { free(pos); return rc; }
+        if (rc) { return rc; }
     }
     if (np < spec->min_args || np > spec->max_args) {
         int rc;
         if (np < spec->min_args) rc = opts_error(spec, "missing argument; usage: %s", spec->usage);
         else rc = opts_error(spec, "unexpected argument '%s'", pos[spec->max_args]);
-        free(pos);
         return rc;
     }
-    if (args) { *args = np ? pos : (free(pos), empty); } else free(pos);
+    if (args) *args = pos;
     if (nargs) *nargs = np;
     return 0;
 }

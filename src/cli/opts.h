@@ -51,8 +51,9 @@ typedef struct {
     {.name = (n), .type = OPT_RANGE, .ptr = (p), .metavar = "MIN:MAX", .help = (h), .min = (lo), .max = (hi)}
 #define O_END {.name = NULL}
 
-/* Parse argv (argv[0] is the command name). Positional arguments are returned
- * in *args (pointing into argv). Returns 0 on success, EXIT_USAGE after printing
+/* Parse argv (argv[0] is the command name). Positional arguments are moved,
+ * in order, to argv[1..*nargs] and *args points there (no allocation; argv's
+ * other slots are left in an unspecified order). Returns 0 on success, EXIT_USAGE after printing
  * a one-line error naming the flag, or -1 when --help was printed (exit 0). */
 int opts_parse(cmd_spec *spec, int argc, char **argv, char ***args, int *nargs);
 void opts_help(const cmd_spec *spec, FILE *out);

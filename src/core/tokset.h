@@ -42,7 +42,8 @@ void tokset_free(tokset_t *t);
 void tokset_push(tokset_t *t, int64_t trace_id, uint8_t split, const uint32_t *ids, const uint8_t *mask, uint64_t n);
 /* Write atomically (temp file + rename). Returns 0 or -1 with err_msg(). */
 int tokset_write(const tokset_t *t, const char *path);
-/* Read and validate; every malformed field is an error naming the file. */
+/* Read and validate; every malformed field is an error naming the file.
+ * *t is overwritten, not freed: pass one that holds nothing (not tokset_init's). */
 int tokset_read(const char *path, tokset_t *t);
 
 #endif

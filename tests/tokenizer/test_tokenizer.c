@@ -230,7 +230,6 @@ int main(int argc, char **argv) {
     CHECK(ts.trace_ids[0] == 300 && ts.trace_ids[299] == 1);
     CHECK(tokset_write(&ts, tokfile) == 0);
     tokset_t back;
-    tokset_init(&back);
     CHECK(tokset_read(tokfile, &back) == 0);
     CHECK(back.n_tokens == ts.n_tokens && memcmp(back.ids, ts.ids, ts.n_tokens * 4) == 0 &&
           memcmp(back.mask, ts.mask, ts.n_tokens) == 0);
