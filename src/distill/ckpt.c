@@ -3,6 +3,7 @@
  * config fields so the directory loads in AutoModelForCausalLM unmodified. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,11 +75,18 @@ int mkdir_p(const char *dir) {
 }
 
 /* ---- config.json ---- */
-static int jint(const cJSON *o, const char *k, int *out) {
+/* 1: *out set; 0: absent, null or not a number (the caller's default stands);
+ * -1: a number that is no int (1e20, 2.5, NaN), an error naming the key. */
+static int jint(const cJSON *o, const char *k, int *out, const char *path) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (cJSON_IsArray(v)) v = cJSON_GetArrayItem(v, 0); /* eos_token_id may be a list */
     if (!cJSON_IsNumber(v)) return 0;
-    *out = (int)v->valuedouble;
+    double d = v->valuedouble;
+    if (!(d >= INT_MIN && d <= INT_MAX) || d != floor(d)) {
+        err_set("%s: %s is %g, not an integer in range", path, k, d);
+        return -1;
+    }
+    *out = (int)d;
     return 1;
 }
 static int jdbl(const cJSON *o, const char *k, double *out) {
@@ -103,14 +111,15 @@ int model_config_parse(const char *json, const char *path, model_config *c, char
     else { err_set("%s: model_type '%s' is not supported (qwen2 or llama)", path, mt); cJSON_Delete(o); return -1; }
     const char *need[] = {"vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads"};
     int *dst[] = {&c->V, &c->H, &c->I, &c->L, &c->nh};
-    for (int i = 0; i < 5; i++)
-        if (!jint(o, need[i], dst[i])) { err_set("%s: missing %s", path, need[i]); cJSON_Delete(o); return -1; }
+    for (int i = 0; i < 5; i++) {
+        int r = jint(o, need[i], dst[i], path);
+        if (r == 0) err_set("%s: missing %s", path, need[i]);
+        if (r <= 0) goto fail;
+    }
     c->nkv = c->nh;
-    jint(o, "num_key_value_heads", &c->nkv);
+    if (jint(o, "num_key_value_heads", &c->nkv, path) < 0) goto fail;
     c->hd = c->nh ? c->H / c->nh : 0;
-    const cJSON *hdv = cJSON_GetObjectItemCaseSensitive(o, "head_dim");
-    if (cJSON_IsNumber(hdv)) c->hd = (int)hdv->valuedouble;
-    jint(o, "max_position_embeddings", &c->max_pos);
+    if (jint(o, "head_dim", &c->hd, path) < 0 || jint(o, "max_position_embeddings", &c->max_pos, path) < 0) goto fail;
     jdbl(o, "rms_norm_eps", &c->eps);
     jdbl(o, "initializer_range", &c->init_std);
     c->tied = 0; /* Qwen2Config and LlamaConfig both default to untied; Qwen2.5 configs say true explicitly */
@@ -131,8 +140,7 @@ int model_config_parse(const char *json, const char *path, model_config *c, char
         cJSON_Delete(o);
         return -1;
     }
-    jint(o, "bos_token_id", &c->bos);
-    jint(o, "eos_token_id", &c->eos);
+    if (jint(o, "bos_token_id", &c->bos, path) < 0 || jint(o, "eos_token_id", &c->eos, path) < 0) goto fail;
     /* RoPE: older configs have rope_theta + rope_scaling, newer ones rope_parameters */
     c->theta = 10000.0;
     jdbl(o, "rope_theta", &c->theta);
@@ -149,7 +157,7 @@ int model_config_parse(const char *json, const char *path, model_config *c, char
         if (rt && strcmp(rt, "llama3") == 0) {
             c->rope_llama3 = 1;
             int ok = jdbl(rs, "factor", &c->rs_factor) & jdbl(rs, "low_freq_factor", &c->rs_low) &
-                     jdbl(rs, "high_freq_factor", &c->rs_high) & jint(rs, "original_max_position_embeddings", &c->rs_orig);
+                     jdbl(rs, "high_freq_factor", &c->rs_high) & (jint(rs, "original_max_position_embeddings", &c->rs_orig, path) == 1);
             if (!ok) { err_set("%s: llama3 rope scaling lacks factor/low_freq_factor/high_freq_factor/original_max_position_embeddings", path); cJSON_Delete(o); return -1; }
         } else if (rt && strcmp(rt, "default") != 0) {
             err_set("%s: rope type '%s' is not supported (default or llama3)", path, rt);
@@ -165,6 +173,9 @@ int model_config_parse(const char *json, const char *path, model_config *c, char
     cJSON_Delete(o);
     if (model_config_check(c)) { err_prefix("%s", path); return -1; }
     return 0;
+fail:
+    cJSON_Delete(o);
+    return -1;
 }
 
 char *model_config_json(const model_config *c, const char *dtype) {
@@ -277,13 +288,24 @@ static int st_read_tensor(st_file *f, const model_tensor *t, float *dst) {
     const cJSON *offs = cJSON_GetObjectItemCaseSensitive(e, "data_offsets");
     if (!dt || !cJSON_IsArray(shape) || cJSON_GetArraySize(offs) != 2) { err_set("%s: tensor %s: malformed entry", f->path, t->name); return -1; }
     int nd = cJSON_GetArraySize(shape);
+    /* Every number is checked before a cast: converting 1e30 or -8 to an
+     * integer type is undefined behaviour in C, not a wrapped value. */
+    for (int i = 0; i < nd + 2; i++) {
+        const cJSON *v = i < nd ? cJSON_GetArrayItem(shape, i) : cJSON_GetArrayItem(offs, i - nd);
+        if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 9007199254740992.0) ||
+            v->valuedouble != floor(v->valuedouble)) {
+            err_set("%s: tensor %s: %s holds something other than a non-negative integer", f->path, t->name,
+                    i < nd ? "shape" : "data_offsets");
+            return -1;
+        }
+    }
     int ok = nd == t->ndim;
-    for (int i = 0; ok && i < nd; i++) ok = (int)cJSON_GetArrayItem(shape, i)->valuedouble == t->shape[i];
+    for (int i = 0; ok && i < nd; i++) ok = cJSON_GetArrayItem(shape, i)->valuedouble == t->shape[i];
     if (!ok) {
         char want[64], got[64] = "";
         snprintf(want, sizeof want, t->ndim == 2 ? "[%d, %d]" : "[%d]", t->shape[0], t->shape[1]);
         for (int i = 0; i < nd && strlen(got) < 40; i++)
-            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%d", i ? ", " : "", (int)cJSON_GetArrayItem(shape, i)->valuedouble);
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%.0f", i ? ", " : "", cJSON_GetArrayItem(shape, i)->valuedouble);
         err_set("%s: tensor %s has shape [%s], the config implies %s", f->path, t->name, got, want);
         return -1;
     }

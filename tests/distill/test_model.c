@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cblas.h>
+#include <cjson/cJSON.h>
 #include "test.h"
 #include "core/err.h"
 #include "core/rng.h"
@@ -233,6 +234,66 @@ static void config_forms(void) {
     CHECK(model_preset("nope", &p) != 0);
 }
 
+/* Hand-edited or damaged files: numbers that cannot be cast to the integer
+ * they stand for are errors naming the key or tensor (a cast of 1e30 or -8 is
+ * undefined behaviour), and JSON null still means "absent" as in HF configs. */
+static void bad_numbers(const char *tmp) {
+    const char *base = "{\"model_type\":\"qwen2\",\"vocab_size\":%s,\"hidden_size\":32,\"intermediate_size\":64,"
+                       "\"num_hidden_layers\":2,\"num_attention_heads\":4,\"head_dim\":%s,\"bos_token_id\":null}";
+    const char *cases[][3] = {{"100", "8", ""}, {"1e20", "8", "vocab_size"}, {"100", "2.5", "head_dim"},
+                              {"-1e300", "8", "vocab_size"}, {"100", "null", ""}};
+    for (int i = 0; i < 5; i++) {
+        char js[512];
+        snprintf(js, sizeof js, base, cases[i][0], cases[i][1]);
+        model_config c;
+        int rc = model_config_parse(js, "config.json", &c, NULL, 0);
+        if (!cases[i][2][0]) { CHECKF(rc == 0 && c.V == 100 && c.hd == 8 && c.bos == -1, "case %d: %s", i, err_msg()); continue; }
+        CHECKF(rc != 0 && strstr(err_msg(), cases[i][2]) && strstr(err_msg(), "config.json"), "case %d: %s", i, err_msg());
+    }
+    /* a safetensors header whose entry for one tensor is edited */
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/badnum", tmp);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    model_config c = tiny(ARCH_QWEN2);
+    model_t m;
+    model_create(&m, &c);
+    model_init_random(&m, 5);
+    CHECK(ckpt_save(dir, &m, CKPT_F32, NULL) == 0);
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    uint64_t hl;
+    CHECK(fread(&hl, 8, 1, f) == 1);
+    char *hdr = calloc(1, hl + 1);
+    CHECK(fread(hdr, 1, hl, f) == hl);
+    size_t data_n = m.nparams * 4;
+    char *data = malloc(data_n);
+    CHECK(fread(data, 1, data_n, f) == data_n);
+    fclose(f);
+    const char *edits[][2] = {{"data_offsets", "[-8, 24]"}, {"shape", "[1e30, 32]"}, {"data_offsets", "[0.5, 4]"}};
+    for (int i = 0; i < 3; i++) {
+        cJSON *h = cJSON_Parse(hdr);
+        cJSON *e = cJSON_GetObjectItem(h, "model.embed_tokens.weight");
+        CHECK(e != NULL);
+        cJSON_ReplaceItemInObject(e, edits[i][0], cJSON_Parse(edits[i][1]));
+        char *nh = cJSON_PrintUnformatted(h);
+        uint64_t nl = strlen(nh);
+        f = fopen(path, "wb");
+        CHECK(fwrite(&nl, 8, 1, f) == 1 && fwrite(nh, 1, nl, f) == nl && fwrite(data, 1, data_n, f) == data_n);
+        fclose(f);
+        model_t back;
+        model_create(&back, &c);
+        int rc = ckpt_load_weights(dir, &back);
+        CHECKF(rc != 0 && strstr(err_msg(), "model.embed_tokens.weight") && strstr(err_msg(), edits[i][0]) &&
+                   strstr(err_msg(), "non-negative integer"),
+               "edit %d: %s", i, err_msg());
+        model_free(&back);
+        free(nh);
+        cJSON_Delete(h);
+    }
+    free(hdr); free(data);
+    model_free(&m);
+}
+
 /* Our loops split work so that results do not depend on the thread count:
  * a forward+backward with 1 and with 3 threads gives the same bits. */
 static void thread_independence(void) {
@@ -288,6 +349,7 @@ int main(int argc, char **argv) {
     overfit();
     checkpoints(tmp);
     config_forms();
+    bad_numbers(tmp);
     thread_independence();
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
