@@ -15,6 +15,7 @@ int cmd_generate(int argc, char **argv) {
     int prefill = 0;
     const char *cot = "brief";
     long top_k = o.model.top_k, max_new = o.model.max_new, limit = 0, decode_batch = o.model.decode_batch, threads = 0;
+    long concurrency = o.http.concurrency, retries = o.http.retries;
     opt_def opts[] = {
         O_STR("db", &db_path, "PATH", "database file"),
         O_CHOICE("family", &o.family.family, "arith|word|general", "task family"),
@@ -27,16 +28,23 @@ int cmd_generate(int argc, char **argv) {
         O_FLAG("think-prefill", &prefill, "the prompt template prefills '<think>\\n'; traces start inside it"),
         O_CHOICE("cot", &cot, "brief|written",
                  "synthetic: each operation in one step, or written out digit by digit (columns, long × and ÷)"),
-        O_STR("teacher", &o.teacher, "NAME", "who samples the traces: synthetic, or model:DIR (a student checkpoint)"),
-        O_DBL("temperature", &o.model.temperature, "T", "model teacher: sampling temperature (0: greedy)", 0, 100),
-        O_DBL("top-p", &o.model.top_p, "P", "model teacher: nucleus sampling", 0, 1),
-        O_INT("top-k", &top_k, "K", "model teacher: top-k sampling (0: off)", 0, 1 << 30),
-        O_INT("max-new-tokens", &max_new, "N", "model teacher: length limit per trace (finish_reason=length)", 1, 1 << 24),
+        O_STR("teacher", &o.teacher, "NAME",
+              "who samples the traces: synthetic, model:DIR (a student checkpoint) or openai:URL (an endpoint)"),
+        O_DBL("temperature", &o.model.temperature, "T", "model/openai teacher: sampling temperature (0: greedy)", 0, 100),
+        O_DBL("top-p", &o.model.top_p, "P", "model/openai teacher: nucleus sampling", 0, 1),
+        O_INT("top-k", &top_k, "K", "model/openai teacher: top-k sampling (0: off)", 0, 1 << 30),
+        O_INT("max-new-tokens", &max_new, "N", "model/openai teacher: length limit per trace (finish_reason=length)", 1, 1 << 24),
         O_STR("template", &o.model.chat_template, "NAME", "model teacher: chat template (default: the tokenizer's)"),
-        O_CHOICE("split", &o.model.split, "train|eval", "model teacher without --count: sample stored problems of this split"),
-        O_INT("limit", &limit, "N", "model teacher without --count: at most N stored problems, by id (0: all)", 0, 1e12),
+        O_CHOICE("split", &o.model.split, "train|eval", "model/openai teacher without --count: sample stored problems of this split"),
+        O_INT("limit", &limit, "N", "model/openai teacher without --count: at most N stored problems, by id (0: all)", 0, 1e12),
         O_INT("decode-batch", &decode_batch, "N", "model teacher: sequences decoded together", 1, 4096),
         O_INT("threads", &threads, "N", "model teacher: threads (OpenBLAS; 0: all cores)", 0, 1024),
+        O_STR("api-model", &o.http.api_model, "NAME", "openai teacher: the request's model (required)"),
+        O_STR("api-key-env", &o.http.api_key_env, "VAR",
+              "openai teacher: environment variable holding the API key (unset or empty: no Authorization)"),
+        O_INT("concurrency", &concurrency, "N", "openai teacher: requests in flight", 1, 1024),
+        O_DBL("timeout", &o.http.timeout_s, "S", "openai teacher: seconds allowed per request", 0.001, 86400),
+        O_INT("retries", &retries, "N", "openai teacher: retries per sample on 429, 5xx, time-outs, lost connections", 0, 100),
         O_RANGE("operands", operands, "arith: operands per expression", 2, EXPR_MAX_OPERANDS),
         O_RANGE("digits", digits, "arith: digits per operand", 1, 9),
         O_DBL("parens", &o.family.arith.paren_share, "P", "arith: share of expressions built as trees (parentheses)", 0, 1),
@@ -85,7 +93,19 @@ int cmd_generate(int argc, char **argv) {
         "synthetic path does; without it, it samples the stored problems of --split\n"
         "(and --family when given), up to --limit. Resume is per sample.\n"
         "  retort generate --teacher model:student --count 500 --seed 2 --samples 8\n"
-        "  retort generate --teacher model:student --split train --limit 100 --samples 4",
+        "  retort generate --teacher model:student --split train --limit 100 --samples 4\n\n"
+        "The openai teacher (--teacher openai:URL) asks an OpenAI-compatible chat completions\n"
+        "endpoint (the DeepSeek API, vLLM, SGLang, llama.cpp's server) with the same prompt,\n"
+        "sampling flags (--max-new-tokens is max_tokens) and problems as the model teacher, one\n"
+        "request per sample with its own seed, --concurrency in flight. A separate reasoning\n"
+        "field (reasoning_content) becomes R1's <think> block; content that closes a think block\n"
+        "it never opened is recorded as think-prefilled. The API key comes from the\n"
+        "environment (--api-key-env, OPENAI_API_KEY by default) and is never stored. 429, 5xx\n"
+        "and lost connections are retried with backoff; any other HTTP error stops the run.\n"
+        "A sample that fails all its retries is not stored: the run reports it and exits 1,\n"
+        "and the same command run again requests only the missing samples.\n"
+        "  retort generate --teacher openai:http://localhost:8000/v1 --api-model deepseek-r1 \\\n"
+        "      --count 1000 --samples 4 --concurrency 32 --max-new-tokens 8192",
         opts, 0, 0};
     CLI_PARSE(spec, argc, argv, NULL, NULL);
     o.family.arith.operands_min = (int)operands[0];
@@ -94,17 +114,27 @@ int cmd_generate(int argc, char **argv) {
     o.family.arith.digits_max = (int)digits[1];
     o.synth.think_prefill = prefill;
     o.synth.written = strcmp(cot, "written") == 0;
-    if (strcmp(o.teacher, "synthetic") != 0 && strncmp(o.teacher, "model:", 6) != 0)
-        return opts_error(&spec, "--teacher: '%s' is neither 'synthetic' nor 'model:DIR'", o.teacher);
-    if (!strncmp(o.teacher, "model:", 6)) {
-        if (!o.teacher[6]) return opts_error(&spec, "--teacher: model: needs a directory (model:DIR)");
+    int is_model = strncmp(o.teacher, "model:", 6) == 0, is_http = strncmp(o.teacher, "openai:", 7) == 0;
+    if (strcmp(o.teacher, "synthetic") != 0 && !is_model && !is_http)
+        return opts_error(&spec, "--teacher: '%s' is not 'synthetic', 'model:DIR' or 'openai:URL'", o.teacher);
+    if (is_model && !o.teacher[6]) return opts_error(&spec, "--teacher: model: needs a directory (model:DIR)");
+    if (is_http) {
+        const char *u = o.teacher + 7;
+        if (strncmp(u, "http://", 7) != 0 && strncmp(u, "https://", 8) != 0)
+            return opts_error(&spec, "--teacher: openai: needs an http:// or https:// base URL (openai:http://host:8000/v1)");
+        if (!o.http.api_model || !*o.http.api_model)
+            return opts_error(&spec, "--api-model is required with --teacher openai:URL (the model name the endpoint serves)");
+        o.http.concurrency = (int)concurrency;
+        o.http.retries = (int)retries;
+    }
+    if (is_model || is_http) {
         o.model.top_k = (int)top_k;
         o.model.max_new = (int)max_new;
         o.model.limit = limit;
         o.model.decode_batch = (int)decode_batch;
         o.model.make_problems = opts_find(&spec, "count")->set;
         o.model.family = opts_find(&spec, "family")->set ? o.family.family : NULL;
-        model_set_threads((int)threads);
+        if (is_model) model_set_threads((int)threads);
     }
 
     sqlite3 *db;

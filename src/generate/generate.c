@@ -19,6 +19,7 @@ void generate_opts_default(generate_opts *o) {
         .synth = {.format = "r1", .think_prefill = 0, .faults = f, .max_chars = 4000},
         .batch = 2000,
         .model = {.temperature = 0.6, .top_p = 0.95, .top_k = 0, .max_new = 512, .decode_batch = 16, .split = "train"},
+        .http = {.api_key_env = "OPENAI_API_KEY", .concurrency = 8, .timeout_s = 600, .retries = 5},
     };
 }
 
@@ -115,8 +116,9 @@ int generate_run(sqlite3 *db, const generate_opts *o, int64_t run_id, generate_r
     memset(res, 0, sizeof *res);
     double t0 = clock_now();
     if (strncmp(o->teacher, "model:", 6) == 0 && !o->problems_only) return teacher_model_run(db, o, run_id, res);
+    if (strncmp(o->teacher, "openai:", 7) == 0 && !o->problems_only) return teacher_http_run(db, o, run_id, res);
     if (strcmp(o->teacher, "synthetic") != 0 && !o->problems_only) {
-        err_set("teacher '%s' is not available; use 'synthetic' or 'model:DIR'", o->teacher);
+        err_set("teacher '%s' is not available; use 'synthetic', 'model:DIR' or 'openai:URL'", o->teacher);
         return -1;
     }
     if (o->samples < 1 || o->samples > MAX_SAMPLES) { err_set("--samples must be 1..%d", MAX_SAMPLES); return -1; }
